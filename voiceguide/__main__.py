@@ -1,0 +1,5 @@
+"""`python -m voiceguide` runs the command line."""
+
+from voiceguide.cli import main
+
+main()
