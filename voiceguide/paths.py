@@ -21,7 +21,7 @@ class Paths:
 
     @classmethod
     def from_environment(cls, environ: dict[str, str] | None = None) -> Paths:
-        """Resolve the directories, honouring VOICEGUIDE_HOME (used by tests and portable setups)."""
+        """Resolve the directories, honouring VOICEGUIDE_HOME (tests, portable setups)."""
         env = os.environ if environ is None else environ
         home = env.get("VOICEGUIDE_HOME")
         if home:

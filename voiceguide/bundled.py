@@ -1,0 +1,44 @@
+"""The sounds that ship with voiceguide (audio/ at the top of the repository)."""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
+from voiceguide.errors import VoiceguideError
+
+BED_FILE = "bed.ogg"
+CHIME_FILE = "chime.wav"
+END_CHIME_FILE = "chime-end.wav"
+
+
+def audio_dir() -> Path:
+    """The bundled audio folder (VOICEGUIDE_AUDIO_DIR overrides, for packagers)."""
+    override = os.environ.get("VOICEGUIDE_AUDIO_DIR")
+    folder = Path(override) if override else Path(__file__).resolve().parent.parent / "audio"
+    if not (folder / CHIME_FILE).is_file():
+        raise VoiceguideError(
+            f"{folder}: bundled sounds are missing (run: python audio/make_audio.py)"
+        )
+    return folder
+
+
+def load_chime(name: str) -> np.ndarray:
+    """A bundled chime as int16 stereo at the mix rate."""
+    path = audio_dir() / name
+    with wave.open(str(path), "rb") as wav:
+        if wav.getframerate() != MIX_RATE_HZ or wav.getsampwidth() != 2:
+            raise VoiceguideError(f"{path}: expected 16-bit audio at {MIX_RATE_HZ} Hz")
+        channels = wav.getnchannels()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2").reshape(-1, channels)
+    if channels == 1:
+        data = np.repeat(data, CHANNELS, axis=1)
+    return data.astype(np.int16)
+
+
+def bed_path() -> Path:
+    return audio_dir() / BED_FILE

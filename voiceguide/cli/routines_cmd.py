@@ -1,0 +1,89 @@
+"""`voiceguide routines` (list, check, show) and `voiceguide voices`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from voiceguide.cli.console import console
+from voiceguide.durations import format_seconds
+from voiceguide.paths import Paths
+from voiceguide.routine import (
+    Routine,
+    builtin_names,
+    load_builtin,
+    load_file,
+    resolve,
+    user_routine_files,
+)
+from voiceguide.speech_engines import list_voices
+
+app = typer.Typer(
+    help="List, check and show routines (built-in, and TOML files in your routines folder).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+
+def _length(routine: Routine) -> str:
+    seconds = sum(step.duration.default_seconds for step in routine.steps)
+    return format_seconds(seconds)
+
+
+@app.callback()
+def list_routines(ctx: typer.Context) -> None:
+    """List the built-in routines and yours."""
+    if ctx.invoked_subcommand is not None:
+        return
+    paths = Paths.from_environment()
+    table = Table("name", "title", "steps", "length", "from", box=None, pad_edge=False)
+    for name in builtin_names():
+        routine = load_builtin(name)
+        table.add_row(name, routine.title, str(len(routine.steps)), _length(routine), "built-in")
+    for path in user_routine_files(paths.routines_dir):
+        routine = load_file(path)
+        table.add_row(path.stem, routine.title, str(len(routine.steps)), _length(routine), str(path))
+    console().print(table)
+    console().print(f"Your routines folder: {paths.routines_dir}", markup=False)
+
+
+@app.command("check")
+def check(file: Path = typer.Argument(..., help="The routine TOML file to validate.")) -> None:
+    """Validate a routine file: prints what is wrong (file, line, key) or a summary."""
+    routine = load_file(file)
+    console().print(
+        f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(routine)}",
+        markup=False,
+    )
+
+
+@app.command("show")
+def show(name: str = typer.Argument(..., help="Routine name or TOML file.")) -> None:
+    """Show a routine: what it is, and its steps with durations and what is said."""
+    routine = resolve(name, Paths.from_environment().routines_dir)
+    out = console()
+    out.print(f"{routine.title}", style="bold", markup=False)
+    if routine.description:
+        out.print(routine.description, markup=False)
+    for text in routine.intro:
+        out.print(f"  {text}", markup=False)
+    for index, step in enumerate(routine.steps, start=1):
+        span = step.duration
+        length = format_seconds(span.default_seconds)
+        if span.is_range:
+            length += f" ({format_seconds(span.min_seconds)}-{format_seconds(span.max_seconds)})"
+        music = ", music" if step.music else ""
+        out.print(f"\n{index}. {step.title}  [{length}{music}]", markup=False)
+        out.print(f"   {step.say}", markup=False)
+        for cue in step.cues:
+            out.print(f"   - at {format_seconds(abs(cue.at_seconds))}: {cue.text}", markup=False)
+
+
+def voices() -> None:
+    """List the espeak-ng voices usable with --voice."""
+    table = Table("voice", "name", box=None, pad_edge=False)
+    for identifier, name in list_voices():
+        table.add_row(identifier, name)
+    console().print(table)

@@ -1,0 +1,186 @@
+"""The music stream: tracks end to end with crossfades, looped, read at any music frame."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ, db_to_gain
+from voiceguide.decoder import Decoder
+from voiceguide.errors import MusicError
+from voiceguide.track import Track
+
+log = logging.getLogger(__name__)
+
+_SKIP_LIMIT_FRAMES = 20 * MIX_RATE_HZ  # beyond this, a new ffmpeg with -ss is cheaper
+_HISTORY_FRAMES = 30 * MIX_RATE_HZ  # re-reads this far back (pause, resume) cost no decoding
+
+
+@dataclass(frozen=True)
+class _Occurrence:
+    """The k-th play of a track in the endless looped sequence."""
+
+    k: int
+    track: Track
+    start_frame: int  # in music time
+    fade_in_frames: int
+    fade_out_frames: int
+
+    @property
+    def end_frame(self) -> int:
+        return self.start_frame + self.track.duration_frames
+
+
+def equal_power_ramp(frames: int) -> np.ndarray:
+    """A fade-in curve (sin), computed once per length; fade-out is the reverse."""
+    if frames <= 0:
+        return np.ones(0, dtype=np.float32)
+    x = (np.arange(frames, dtype=np.float64) + 0.5) / frames
+    return np.sin(x * np.pi / 2).astype(np.float32)
+
+
+class MusicStream:
+    """`read(music_frame, n)` -> float32 (n, 2), the same samples however it is called."""
+
+    def __init__(self, tracks: Sequence[Track], crossfade_frames: int, loop: bool = True) -> None:
+        if not tracks:
+            raise MusicError("no playable music")
+        self.tracks = list(tracks)
+        self.crossfade_frames = max(0, crossfade_frames)
+        self.loop = loop
+        self._occurrences: list[_Occurrence] = []
+        self._decoders: dict[int, Decoder] = {}
+        self._ramps: dict[int, np.ndarray] = {}
+        self._history = np.zeros((0, CHANNELS), dtype=np.float32)
+        self._history_start = 0
+
+    def _xfade(self, a: Track, b: Track) -> int:
+        return min(self.crossfade_frames, a.duration_frames // 2, b.duration_frames // 2)
+
+    def _occurrence(self, k: int) -> _Occurrence | None:
+        while len(self._occurrences) <= k:
+            index = len(self._occurrences)
+            if not self.loop and index >= len(self.tracks):
+                return None
+            track = self.tracks[index % len(self.tracks)]
+            if index == 0:
+                start, fade_in = 0, 0
+            else:
+                previous = self._occurrences[-1]
+                fade_in = self._xfade(previous.track, track)
+                start = previous.end_frame - fade_in
+            next_track = self.tracks[(index + 1) % len(self.tracks)]
+            fade_out = self._xfade(track, next_track)
+            self._occurrences.append(_Occurrence(index, track, start, fade_in, fade_out))
+        return self._occurrences[k]
+
+    def _ramp(self, frames: int) -> np.ndarray:
+        ramp = self._ramps.get(frames)
+        if ramp is None:
+            ramp = self._ramps[frames] = equal_power_ramp(frames)
+        return ramp
+
+    def read(self, music_frame: int, n_frames: int) -> np.ndarray:
+        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        end = music_frame + n_frames
+        history_end = self._history_start + len(self._history)
+        # Serve what we already produced (re-reads after pause or resume), decode the rest.
+        if self._history_start <= music_frame < history_end:
+            served = min(end, history_end) - music_frame
+            out[:served] = self._history[music_frame - self._history_start :][:served]
+            if served == n_frames:
+                return out
+            out[served:] = self._produce(music_frame + served, n_frames - served)
+        else:
+            out[:] = self._produce(music_frame, n_frames)
+        self._remember(music_frame, out)
+        return out
+
+    def _remember(self, music_frame: int, block: np.ndarray) -> None:
+        history_end = self._history_start + len(self._history)
+        if music_frame == history_end or len(self._history) == 0:
+            if len(self._history) == 0:
+                self._history_start = music_frame
+            joined = np.concatenate([self._history, block])
+        elif self._history_start <= music_frame < history_end:
+            keep = music_frame - self._history_start
+            joined = np.concatenate([self._history[:keep], block])
+        else:
+            self._history_start = music_frame
+            joined = block.copy()
+        drop = max(0, len(joined) - _HISTORY_FRAMES)
+        self._history = joined[drop:]
+        self._history_start += drop
+
+    def _produce(self, music_frame: int, n_frames: int) -> np.ndarray:
+        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        end = music_frame + n_frames
+        k = self._first_occurrence_at(music_frame)
+        while True:
+            occ = self._occurrence(k)
+            if occ is None or occ.start_frame >= end:
+                break
+            a = max(music_frame, occ.start_frame)
+            b = min(end, occ.end_frame)
+            if b > a:
+                out[a - music_frame : b - music_frame] += self._occurrence_block(occ, a, b)
+            k += 1
+        self._close_before(music_frame)
+        return out
+
+    def _first_occurrence_at(self, music_frame: int) -> int:
+        k = 0
+        # Occurrences are appended in order; find the first one still sounding at music_frame.
+        while True:
+            occ = self._occurrence(k)
+            if occ is None or occ.end_frame > music_frame:
+                return k
+            k += 1
+
+    def _occurrence_block(self, occ: _Occurrence, a: int, b: int) -> np.ndarray:
+        offset = a - occ.start_frame
+        n = b - a
+        decoder = self._decoders.get(occ.k)
+        if decoder is not None and decoder.position_frame != offset:
+            distance = offset - decoder.position_frame
+            if 0 < distance <= _SKIP_LIMIT_FRAMES:
+                decoder.skip(distance)
+            if decoder.position_frame != offset:
+                decoder.close()
+                decoder = None
+        if decoder is None:
+            decoder = self._decoders[occ.k] = Decoder(occ.track.path, offset)
+        pcm = decoder.read(n)
+        block = np.zeros((n, CHANNELS), dtype=np.float32)
+        if len(pcm):
+            block[: len(pcm)] = pcm.astype(np.float32) * np.float32(
+                db_to_gain(occ.track.gain_db) / 32768.0
+            )
+        elif offset == 0:
+            log.warning("%s: could not decode any audio", occ.track.path)
+        if decoder.exhausted:
+            # The file ended (early, if its length was estimated): the rest stays silent.
+            decoder.position_frame = offset + n
+        positions = np.arange(offset, offset + n)
+        if occ.fade_in_frames and offset < occ.fade_in_frames:
+            ramp = self._ramp(occ.fade_in_frames)
+            inside = positions < occ.fade_in_frames
+            block[inside] *= ramp[positions[inside]][:, None]
+        fade_start = occ.track.duration_frames - occ.fade_out_frames
+        if occ.fade_out_frames and offset + n > fade_start:
+            ramp = self._ramp(occ.fade_out_frames)[::-1]
+            inside = positions >= fade_start
+            block[inside] *= ramp[positions[inside] - fade_start][:, None]
+        return block
+
+    def _close_before(self, music_frame: int) -> None:
+        for k in [k for k in self._decoders if self._occurrences[k].end_frame <= music_frame]:
+            self._decoders.pop(k).close()
+
+    def close(self) -> None:
+        for decoder in self._decoders.values():
+            decoder.close()
+        self._decoders.clear()

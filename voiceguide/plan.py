@@ -1,0 +1,340 @@
+"""The plan: a pure function of routine + settings that fixes every cue at an exact frame."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
+from voiceguide.routine import Routine, Step
+
+SPOKEN_KINDS = frozenset({"intro", "announce", "tip", "say", "halfway", "one-minute", "closing"})
+CHIME_KINDS = frozenset({"chime", "end-chime"})
+# Lower number wins when two cues of one step would overlap.
+_PRIORITY = {"announce": 0, "chime": 1, "one-minute": 2, "halfway": 3, "tip": 4, "say": 4}
+HALFWAY_MIN_SECONDS = 240.0
+ONE_MINUTE_MIN_SECONDS = 120.0
+HALFWAY_TEXT = "Halfway there."
+ONE_MINUTE_TEXT = "One minute left in this step."
+_STEP_JSON_KEYS = ("id", "title", "start_frame", "end_frame", "music")
+
+
+@dataclass(frozen=True)
+class PlanSettings:
+    """Everything besides the routine that shapes the timeline."""
+
+    sample_rate_hz: int = MIX_RATE_HZ
+    first_side: str = "left"
+    include_first_run: bool = False
+    duck_db: float = -16.0
+    duck_attack_seconds: float = 0.3
+    duck_hold_seconds: float = 0.4
+    duck_release_seconds: float = 0.8
+    cue_gap_seconds: float = 1.0
+    intro_gap_seconds: float = 0.6
+    lead_in_seconds: float = 0.4
+    after_intro_seconds: float = 1.0
+    tail_seconds: float = 1.0
+    music_fade_in_seconds: float = 3.0
+    music_fade_out_seconds: float = 2.0
+    step_seconds: Mapping[str, float] = field(default_factory=dict)
+    """Durations chosen by the user (or extended live), by step id; default otherwise."""
+
+    def frames(self, seconds: float) -> int:
+        return seconds_to_frames(seconds, self.sample_rate_hz)
+
+
+@dataclass(frozen=True)
+class Cue:
+    """One sound placed on the timeline: a spoken text (or a chime when `text` is empty)."""
+
+    kind: str
+    step_id: str
+    text: str
+    start_frame: int
+    end_frame: int
+
+    @property
+    def spoken(self) -> bool:
+        return self.kind in SPOKEN_KINDS
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    index: int
+    id: str
+    title: str
+    start_frame: int
+    end_frame: int
+    music: bool
+    min_frames: int
+    max_frames: int
+
+
+@dataclass(frozen=True)
+class MusicSpan:
+    """Music plays over [start_frame, end_frame); `music_frame` is where in the music it starts."""
+
+    start_frame: int
+    end_frame: int
+    music_frame: int
+
+
+@dataclass(frozen=True)
+class DuckSpan:
+    """Music is lowered from `down_frame` (ramp starts) to `up_frame` (back to full)."""
+
+    down_frame: int
+    low_frame: int
+    release_frame: int
+    up_frame: int
+
+
+@dataclass(frozen=True)
+class DroppedCue:
+    kind: str
+    step_id: str
+    text: str
+    wanted_frame: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    sample_rate_hz: int
+    total_frames: int
+    steps: tuple[PlannedStep, ...]
+    cues: tuple[Cue, ...]
+    music_spans: tuple[MusicSpan, ...]
+    duck_spans: tuple[DuckSpan, ...]
+    dropped: tuple[DroppedCue, ...]
+    duck_db: float
+    music_fade_in_frames: int
+    music_fade_out_frames: int
+    routine_name: str
+
+    def step_at(self, frame: int) -> PlannedStep | None:
+        """The step playing at `frame`, or None in the intro and closing."""
+        for step in self.steps:
+            if step.start_frame <= frame < step.end_frame:
+                return step
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "routine": self.routine_name,
+            "sample_rate": self.sample_rate_hz,
+            "total_frames": self.total_frames,
+            "steps": [
+                {k: v for k, v in asdict(s).items() if k in _STEP_JSON_KEYS} for s in self.steps
+            ],
+            "cues": [asdict(c) for c in self.cues],
+            "music_spans": [asdict(m) for m in self.music_spans],
+            "dropped_cues": [asdict(d) for d in self.dropped],
+        }
+
+
+def fill_sides(text: str, first_side: str) -> str:
+    """Put "left"/"right" where a routine says {first} and {second}."""
+    second = "right" if first_side == "left" else "left"
+    return text.replace("{first}", first_side).replace("{second}", second)
+
+
+def announcement(routine: Routine, index: int, settings: PlanSettings) -> str:
+    step = routine.steps[index]
+    return f"Step {index + 1} of {len(routine.steps)}. {fill_sides(step.say, settings.first_side)}"
+
+
+def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> tuple[str, ...]:
+    minutes = max(1, round(session_seconds / 60))
+    summary = (
+        f"You did {steps_done} step{'s' if steps_done != 1 else ''} "
+        f"in {minutes} minute{'s' if minutes != 1 else ''}."
+    )
+    return (*routine.closing, summary)
+
+
+def build_plan(
+    routine: Routine,
+    settings: PlanSettings,
+    clip_frames: Callable[[str], int],
+    chime_frames: int,
+    end_chime_frames: int,
+) -> Plan:
+    """Lay out the whole session. `clip_frames(text)` is the length of the spoken clip."""
+    cues: list[Cue] = []
+    dropped: list[DroppedCue] = []
+    gap = settings.frames(settings.cue_gap_seconds)
+    cursor = settings.frames(settings.lead_in_seconds)
+
+    intro = (*(routine.intro_first_run if settings.include_first_run else ()), *routine.intro)
+    for text in intro:
+        length = clip_frames(text)
+        cues.append(Cue("intro", "intro", text, cursor, cursor + length))
+        cursor += length + settings.frames(settings.intro_gap_seconds)
+    if intro:
+        cursor += settings.frames(settings.after_intro_seconds)
+
+    steps: list[PlannedStep] = []
+    for index, step in enumerate(routine.steps):
+        step_cues, step_dropped, end = _lay_out_step(
+            routine, index, cursor, settings, clip_frames, chime_frames, gap
+        )
+        cues.extend(step_cues)
+        dropped.extend(step_dropped)
+        steps.append(
+            PlannedStep(
+                index=index,
+                id=step.id,
+                title=fill_sides(step.title, settings.first_side),
+                start_frame=cursor,
+                end_frame=end,
+                music=step.music,
+                min_frames=settings.frames(step.duration.min_seconds),
+                max_frames=settings.frames(step.duration.max_seconds),
+            )
+        )
+        cursor = end
+
+    cursor += settings.frames(settings.intro_gap_seconds)
+    first_step_frame = steps[0].start_frame
+    session_seconds = (cursor - first_step_frame) / settings.sample_rate_hz
+    for text in closing_lines(routine, len(steps), session_seconds):
+        length = clip_frames(text)
+        cues.append(Cue("closing", "closing", text, cursor, cursor + length))
+        cursor += length + settings.frames(settings.intro_gap_seconds)
+    cues.append(Cue("end-chime", "closing", "", cursor, cursor + end_chime_frames))
+    total = cursor + end_chime_frames + settings.frames(settings.tail_seconds)
+
+    cues.sort(key=lambda c: c.start_frame)
+    return Plan(
+        sample_rate_hz=settings.sample_rate_hz,
+        total_frames=total,
+        steps=tuple(steps),
+        cues=tuple(cues),
+        music_spans=_music_spans(routine, steps, cues, settings),
+        duck_spans=_duck_spans(cues, settings),
+        dropped=tuple(dropped),
+        duck_db=settings.duck_db,
+        music_fade_in_frames=settings.frames(settings.music_fade_in_seconds),
+        music_fade_out_frames=settings.frames(settings.music_fade_out_seconds),
+        routine_name=routine.name,
+    )
+
+
+def step_texts(routine: Routine, settings: PlanSettings) -> list[str]:
+    """Every text a plan of this routine may speak, in the order they are first needed.
+
+    The closing summary depends on the timeline, so it is not here; `build_plan` asks for it.
+    """
+    texts = [*(routine.intro_first_run if settings.include_first_run else ()), *routine.intro]
+    for index, step in enumerate(routine.steps):
+        texts.append(announcement(routine, index, settings))
+        texts.extend(fill_sides(c.text, settings.first_side) for c in step.cues)
+        seconds = settings.step_seconds.get(step.id, step.duration.default_seconds)
+        if seconds >= HALFWAY_MIN_SECONDS:
+            texts.append(HALFWAY_TEXT)
+        if seconds >= ONE_MINUTE_MIN_SECONDS:
+            texts.append(ONE_MINUTE_TEXT)
+    texts.extend(routine.closing)
+    return list(dict.fromkeys(texts))
+
+
+def _lay_out_step(
+    routine: Routine,
+    index: int,
+    start: int,
+    settings: PlanSettings,
+    clip_frames: Callable[[str], int],
+    chime_frames: int,
+    gap: int,
+) -> tuple[list[Cue], list[DroppedCue], int]:
+    step: Step = routine.steps[index]
+    seconds = settings.step_seconds.get(step.id, step.duration.default_seconds)
+    text = announcement(routine, index, settings)
+    announce_frames = clip_frames(text)
+    # A step never ends before its announcement and its chime have room.
+    frames = max(settings.frames(seconds), announce_frames + gap + chime_frames)
+    end = start + frames
+
+    wanted: list[tuple[int, int, str, str]] = [(0, start, "announce", text)]
+    wanted.append((1, end - chime_frames, "chime", ""))
+    if seconds >= ONE_MINUTE_MIN_SECONDS:
+        wanted.append((2, end - settings.frames(60), "one-minute", ONE_MINUTE_TEXT))
+    if seconds >= HALFWAY_MIN_SECONDS:
+        wanted.append((3, start + frames // 2, "halfway", HALFWAY_TEXT))
+    for cue in step.cues:
+        offset = settings.frames(cue.at_seconds)
+        at = start + offset if offset >= 0 else end + offset
+        cue_text = fill_sides(cue.text, settings.first_side)
+        wanted.append((_PRIORITY[cue.kind], at, cue.kind, cue_text))
+    wanted.sort(key=lambda w: (w[0], w[1]))
+
+    placed: list[Cue] = []
+    dropped: list[DroppedCue] = []
+    for _, at, kind, cue_text in wanted:
+        length = chime_frames if kind == "chime" else clip_frames(cue_text)
+        frame = _first_free(placed, max(at, start), length, gap)
+        if kind == "chime" and frame != at:
+            frame = -1  # the chime marks the end; it cannot move later
+        if frame < 0 or frame + length > end:
+            dropped.append(DroppedCue(kind, step.id, cue_text, at))
+            continue
+        placed.append(Cue(kind, step.id, cue_text, frame, frame + length))
+    placed.sort(key=lambda c: c.start_frame)
+    return placed, dropped, end
+
+
+def _first_free(placed: list[Cue], frame: int, length: int, gap: int) -> int:
+    """Earliest frame >= `frame` where [frame, frame+length) keeps `gap` from every placed cue."""
+    moved = True
+    while moved:
+        moved = False
+        for cue in placed:
+            if frame < cue.end_frame + gap and cue.start_frame - gap < frame + length:
+                frame = cue.end_frame + gap
+                moved = True
+    return frame
+
+
+def _music_spans(
+    routine: Routine, steps: list[PlannedStep], cues: list[Cue], settings: PlanSettings
+) -> tuple[MusicSpan, ...]:
+    ranges: list[tuple[int, int]] = []
+    if routine.intro_music and steps:
+        intro_cues = [c for c in cues if c.kind == "intro"]
+        if intro_cues:
+            ranges.append((0, steps[0].start_frame))
+    for step in steps:
+        if not step.music:
+            continue
+        if ranges and ranges[-1][1] == step.start_frame:
+            ranges[-1] = (ranges[-1][0], step.end_frame)
+        else:
+            ranges.append((step.start_frame, step.end_frame))
+    spans = []
+    music_frame = 0
+    for start, end in ranges:
+        spans.append(MusicSpan(start, end, music_frame))
+        music_frame += end - start
+    return tuple(spans)
+
+
+def _duck_spans(cues: list[Cue], settings: PlanSettings) -> tuple[DuckSpan, ...]:
+    attack = settings.frames(settings.duck_attack_seconds)
+    hold = settings.frames(settings.duck_hold_seconds)
+    release = settings.frames(settings.duck_release_seconds)
+    spans: list[DuckSpan] = []
+    for cue in sorted((c for c in cues if c.spoken), key=lambda c: c.start_frame):
+        span = DuckSpan(
+            max(0, cue.start_frame - attack),
+            cue.start_frame,
+            cue.end_frame + hold,
+            cue.end_frame + hold + release,
+        )
+        if spans and span.down_frame <= spans[-1].up_frame:
+            last = spans[-1]
+            spans[-1] = DuckSpan(last.down_frame, last.low_frame, span.release_frame, span.up_frame)
+        else:
+            spans.append(span)
+    return tuple(spans)

@@ -1,0 +1,110 @@
+"""The mixer: render(start_frame, n_frames) -> int16 stereo; the same bytes for any block size."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, INT16_FULL_SCALE, db_to_gain
+from voiceguide.envelope import MusicEnvelope
+from voiceguide.music import MusicStream
+from voiceguide.plan import Cue, Plan
+
+# Soft limiter: linear up to the knee, then a rational curve that approaches the ceiling.
+# Only + * / (exactly rounded), so results never depend on where blocks start.
+LIMIT_KNEE = np.float32(0.80)
+LIMIT_CEILING = np.float32(0.97)
+
+
+@dataclass(frozen=True)
+class MixLevels:
+    """Levels of the layers, in dB relative to their own normalised level."""
+
+    speech_db: float = 0.0
+    music_db: float = 0.0
+    chime_db: float = -4.0
+
+
+def soft_limit(mix: np.ndarray) -> np.ndarray:
+    """Keep every sample below LIMIT_CEILING (about -0.26 dBFS); transparent below the knee."""
+    magnitude = np.abs(mix)
+    over = magnitude > LIMIT_KNEE
+    if not over.any():
+        return mix
+    room = LIMIT_CEILING - LIMIT_KNEE
+    excess = (magnitude[over] - LIMIT_KNEE) / room
+    limited = LIMIT_KNEE + room * (excess / (np.float32(1.0) + excess))
+    out = mix.copy()
+    out[over] = np.sign(mix[over]) * limited
+    return out
+
+
+class Renderer:
+    """Music x envelope + speech + chimes, placed by the plan, then limited."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        clip: Callable[[str], np.ndarray],
+        chime: np.ndarray,
+        end_chime: np.ndarray,
+        music: MusicStream | None,
+        levels: MixLevels | None = None,
+        layers: frozenset[str] = frozenset({"speech", "music", "chimes"}),
+    ) -> None:
+        """`clip(text)` gives int16 mono speech; chimes are int16 stereo at the mix rate."""
+        self.plan = plan
+        self.clip = clip
+        self.music = music
+        self.layers = layers
+        levels = levels or MixLevels()
+        self._speech_gain = np.float32(db_to_gain(levels.speech_db) / 32768.0)
+        self._music_gain = np.float32(db_to_gain(levels.music_db))
+        chime_gain = np.float32(db_to_gain(levels.chime_db) / 32768.0)
+        self._chimes = {
+            "chime": chime.astype(np.float32) * chime_gain,
+            "end-chime": end_chime.astype(np.float32) * chime_gain,
+        }
+        self._envelope = MusicEnvelope(plan)
+        self._starts = np.array([c.start_frame for c in plan.cues], dtype=np.int64)
+
+    def render(self, start_frame: int, n_frames: int) -> np.ndarray:
+        """The mixed block [start_frame, start_frame + n_frames) as int16, shape (n, 2)."""
+        mix = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        end = start_frame + n_frames
+        if self.music is not None and "music" in self.layers:
+            self._add_music(mix, start_frame, end)
+        for cue in self._cues_between(start_frame, end):
+            self._add_cue(mix, cue, start_frame, end)
+        limited = soft_limit(mix)
+        return np.rint(limited * np.float32(INT16_FULL_SCALE)).astype(np.int16)
+
+    def _cues_between(self, start: int, end: int) -> list[Cue]:
+        last = int(np.searchsorted(self._starts, end, side="left"))
+        return [c for c in self.plan.cues[:last] if c.end_frame > start]
+
+    def _add_music(self, mix: np.ndarray, start: int, end: int) -> None:
+        assert self.music is not None
+        for span in self.plan.music_spans:
+            a, b = max(start, span.start_frame), min(end, span.end_frame)
+            if a >= b:
+                continue
+            block = self.music.read(span.music_frame + (a - span.start_frame), b - a)
+            gain = self._envelope.gain(a, b - a) * self._music_gain
+            mix[a - start : b - start] += block * gain[:, None]
+
+    def _add_cue(self, mix: np.ndarray, cue: Cue, start: int, end: int) -> None:
+        a, b = max(start, cue.start_frame), min(end, cue.end_frame)
+        if cue.spoken:
+            if "speech" not in self.layers:
+                return
+            samples = self.clip(cue.text)
+            part = samples[a - cue.start_frame : b - cue.start_frame].astype(np.float32)
+            mix[a - start : a - start + len(part)] += (part * self._speech_gain)[:, None]
+        else:
+            if "chimes" not in self.layers:
+                return
+            chime = self._chimes[cue.kind][a - cue.start_frame : b - cue.start_frame]
+            mix[a - start : a - start + len(chime)] += chime

@@ -1,0 +1,301 @@
+"""Routines as the user writes them: TOML in, validated `Routine` out, errors with file and key."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from voiceguide.durations import parse_seconds
+from voiceguide.errors import BadInputError, RoutineError
+
+FORMAT_VERSION = 1
+CUE_KINDS = ("tip", "say")
+SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class DurationRange:
+    """How long a step lasts: a default, and the range the user may move it within."""
+
+    min_seconds: float
+    default_seconds: float
+    max_seconds: float
+
+    @classmethod
+    def fixed(cls, seconds: float) -> DurationRange:
+        return cls(seconds, seconds, seconds)
+
+    @property
+    def is_range(self) -> bool:
+        return self.min_seconds != self.max_seconds
+
+
+@dataclass(frozen=True)
+class StepCue:
+    """An extra spoken line inside a step, `at_seconds` from its start (negative: from its end)."""
+
+    at_seconds: float
+    text: str
+    kind: str = "tip"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    say: str
+    duration: DurationRange
+    music: bool
+    cues: tuple[StepCue, ...] = ()
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str
+    title: str
+    description: str
+    intro: tuple[str, ...]
+    closing: tuple[str, ...]
+    steps: tuple[Step, ...]
+    source: str
+    """Where it came from: a file path, or "built-in:NAME"."""
+    intro_first_run: tuple[str, ...] = ()
+    """Spoken before the intro on the first session only (what it is, the safety line)."""
+    intro_music: bool = False
+
+
+_TOP_KEYS = {"format", "name", "title", "description", "intro", "closing", "steps"}
+_SECTION_KEYS = {"say", "first_run", "music"}
+_STEP_KEYS = {"id", "title", "say", "duration", "music", "pumping", "cues"}
+_RANGE_KEYS = {"min", "default", "max"}
+_CUE_KEYS = {"at", "say", "kind"}
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+class _Reader:
+    """Walks the parsed TOML, turning every problem into a RoutineError with the key path."""
+
+    def __init__(self, source: str, text: str) -> None:
+        self.source = source
+        self.text = text
+
+    def fail(self, where: str, problem: str) -> RoutineError:
+        return RoutineError(self.source, where, problem, _line_of(self.text, where))
+
+    def table(self, value: object, where: str, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "expected a table")
+        for key in value:
+            if key not in allowed:
+                path = f"{where}.{key}" if where else key
+                raise self.fail(path, f"unknown key (allowed: {', '.join(sorted(allowed))})")
+        return value
+
+    def text_value(self, table: dict[str, Any], key: str, where: str, *, required: bool) -> str:
+        path = f"{where}.{key}" if where else key
+        if key not in table:
+            if required:
+                raise self.fail(where or key, f"missing {key!r}")
+            return ""
+        value = table[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(path, "expected non-empty text")
+        return " ".join(value.split())
+
+    def lines(self, value: object, where: str) -> tuple[str, ...]:
+        items = [value] if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
+            raise self.fail(where, "expected text or a list of texts")
+        return tuple(" ".join(i.split()) for i in items)
+
+    def flag(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(f"{where}.{key}", "expected true or false")
+        return value
+
+    def seconds(self, value: object, where: str) -> float:
+        try:
+            return parse_seconds(value)
+        except ValueError as err:
+            raise self.fail(where, str(err)) from None
+
+    def duration(self, value: object, where: str) -> DurationRange:
+        if isinstance(value, dict):
+            table = self.table(value, where, _RANGE_KEYS)
+            for key in ("min", "default", "max"):
+                if key not in table:
+                    raise self.fail(where, f"a range needs min, default and max (missing {key!r})")
+            low = self.seconds(table["min"], f"{where}.min")
+            default = self.seconds(table["default"], f"{where}.default")
+            high = self.seconds(table["max"], f"{where}.max")
+            if low > high:
+                raise self.fail(where, f"min ({table['min']}) is greater than max ({table['max']})")
+            if not low <= default <= high:
+                raise self.fail(f"{where}.default", "default must lie between min and max")
+            return DurationRange(low, default, high)
+        return DurationRange.fixed(self.seconds(value, where))
+
+
+def parse_routine(text: str, source: str, name: str) -> Routine:
+    """Validate routine TOML text; `source` names the file in every error."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"\(at line (\d+), column \d+\)", str(err))
+        line = int(match.group(1)) if match else None
+        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+        raise RoutineError(source, "", f"TOML syntax error: {problem}", line) from None
+    reader = _Reader(source, text)
+    top = reader.table(data, "", _TOP_KEYS)
+    version = top.get("format")
+    if version != FORMAT_VERSION:
+        raise reader.fail("format", f"expected format = {FORMAT_VERSION}, got {version!r}")
+    title = reader.text_value(top, "title", "", required=True)
+    description = reader.text_value(top, "description", "", required=False)
+    intro_table = reader.table(top.get("intro", {}), "intro", _SECTION_KEYS)
+    closing_table = reader.table(top.get("closing", {}), "closing", {"say"})
+    intro = reader.lines(intro_table["say"], "intro.say") if "say" in intro_table else ()
+    first_run = (
+        reader.lines(intro_table["first_run"], "intro.first_run")
+        if "first_run" in intro_table
+        else ()
+    )
+    closing = reader.lines(closing_table["say"], "closing.say") if "say" in closing_table else ()
+    raw_steps = top.get("steps")
+    if not raw_steps:
+        raise reader.fail("steps", "the routine has no steps")
+    if not isinstance(raw_steps, list):
+        raise reader.fail("steps", "expected [[steps]] tables")
+    steps: list[Step] = []
+    for index, raw in enumerate(raw_steps):
+        steps.append(_read_step(reader, raw, f"steps[{index}]"))
+    seen: set[str] = set()
+    for index, step in enumerate(steps):
+        if step.id in seen:
+            raise reader.fail(f"steps[{index}].id", f"duplicate step id {step.id!r}")
+        seen.add(step.id)
+    return Routine(
+        name=str(top.get("name", name)),
+        title=title,
+        description=description,
+        intro=intro,
+        closing=closing,
+        steps=tuple(steps),
+        source=source,
+        intro_first_run=first_run,
+        intro_music=reader.flag(intro_table, "music", "intro", False),
+    )
+
+
+def _read_step(reader: _Reader, raw: object, where: str) -> Step:
+    table = reader.table(raw, where, _STEP_KEYS)
+    step_id = reader.text_value(table, "id", where, required=True)
+    if not _ID.match(step_id):
+        raise reader.fail(f"{where}.id", "use lower-case letters, digits, '-' or '_'")
+    title = reader.text_value(table, "title", where, required=True)
+    say = reader.text_value(table, "say", where, required=True)
+    if "duration" not in table:
+        raise reader.fail(where, "missing 'duration'")
+    duration = reader.duration(table["duration"], f"{where}.duration")
+    pumping = reader.flag(table, "pumping", where, False)
+    music = reader.flag(table, "music", where, pumping)
+    cues = []
+    raw_cues = table.get("cues", [])
+    if not isinstance(raw_cues, list):
+        raise reader.fail(f"{where}.cues", "expected [[steps.cues]] tables")
+    for index, raw_cue in enumerate(raw_cues):
+        cue_where = f"{where}.cues[{index}]"
+        cue = reader.table(raw_cue, cue_where, _CUE_KEYS)
+        text = reader.text_value(cue, "say", cue_where, required=True)
+        kind = cue.get("kind", "tip")
+        if kind not in CUE_KINDS:
+            raise reader.fail(f"{cue_where}.kind", f"expected one of {', '.join(CUE_KINDS)}")
+        at = cue.get("at", "30s")
+        from_end = isinstance(at, str) and at.strip().startswith("-")
+        magnitude = at.strip()[1:] if isinstance(at, str) and from_end else at
+        at_seconds = reader.seconds(magnitude, f"{cue_where}.at")
+        if at_seconds >= duration.max_seconds:
+            raise reader.fail(f"{cue_where}.at", "lies beyond the end of the step")
+        cues.append(StepCue(-at_seconds if from_end else at_seconds, text, kind))
+    return Step(step_id, title, say, duration, music, tuple(cues))
+
+
+def _line_of(text: str, where: str) -> int | None:
+    """Best-effort line number of a key path like `steps[2].duration.min` in TOML source."""
+    if not where:
+        return None
+    lines = text.splitlines()
+    start = 0
+    parts = where.split(".")
+    for part in parts:
+        match = re.fullmatch(r"(\w+)\[(\d+)\]", part)
+        if match:
+            key, wanted = match.group(1), int(match.group(2))
+            header = re.compile(rf"^\s*\[\[\s*(?:[\w.]+\.)?{re.escape(key)}\s*\]\]")
+            count = -1
+            for number in range(start, len(lines)):
+                if header.match(lines[number]):
+                    count += 1
+                    if count == wanted:
+                        start = number
+                        break
+            else:
+                return None
+        else:
+            key_line = re.compile(rf"^\s*(?:\[\s*)?(?:[\w.]+\.)?{re.escape(part)}\s*[=\]]")
+            for number in range(start, len(lines)):
+                if key_line.match(lines[number]):
+                    start = number
+                    break
+            else:
+                return start + 1 if start else None
+    return start + 1
+
+
+def builtin_names() -> list[str]:
+    """Names of the routines shipped inside the package."""
+    folder = resources.files("voiceguide") / "routines"
+    names = (p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(names)
+
+
+def load_builtin(name: str) -> Routine:
+    resource = resources.files("voiceguide") / "routines" / f"{name}.toml"
+    return parse_routine(resource.read_text(encoding="utf-8"), f"built-in:{name}", name)
+
+
+def load_file(path: Path) -> Routine:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise BadInputError(f"{path}: cannot read routine: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise RoutineError(str(path), "", "not UTF-8 text") from None
+    return parse_routine(text, str(path), path.stem)
+
+
+def user_routine_files(routines_dir: Path) -> list[Path]:
+    if not routines_dir.is_dir():
+        return []
+    return sorted(routines_dir.glob("*.toml"))
+
+
+def resolve(spec: str, routines_dir: Path) -> Routine:
+    """A routine by file path, user routine name, or built-in name, in that order."""
+    path = Path(spec).expanduser()
+    if spec.endswith(".toml") or path.is_file():
+        if not path.is_file():
+            raise BadInputError(f"{spec}: no such routine file")
+        return load_file(path)
+    user = routines_dir / f"{spec}.toml"
+    if user.is_file():
+        return load_file(user)
+    if spec in builtin_names():
+        return load_builtin(spec)
+    known = sorted({*builtin_names(), *(p.stem for p in user_routine_files(routines_dir))})
+    raise BadInputError(f"unknown routine {spec!r} (known: {', '.join(known)})")

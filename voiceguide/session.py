@@ -1,0 +1,152 @@
+"""Assemble a session from options: routine, voice, plan, music, renderer (render and start)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voiceguide import bundled
+from voiceguide.audioformat import seconds_to_frames
+from voiceguide.config import Config
+from voiceguide.errors import BadInputError
+from voiceguide.music import MusicStream
+from voiceguide.paths import Paths
+from voiceguide.plan import Plan, PlanSettings, build_plan, step_texts
+from voiceguide.renderer import MixLevels, Renderer
+from voiceguide.routine import SIDES, Routine, resolve
+from voiceguide.track import Track
+from voiceguide.voice import Voice, VoiceSettings
+
+log = logging.getLogger(__name__)
+
+Warn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SessionOptions:
+    """What the user chose for one session (None: the config file's value)."""
+
+    routine: str | None = None
+    music: str | None = None
+    no_music: bool = False
+    voice: str | None = None
+    speech_engine: str | None = None
+    rate_wpm: int | None = None
+    speech_level_db: float | None = None
+    music_level_db: float | None = None
+    first_side: str = "left"
+    include_first_run: bool = False
+    shuffle_seed: int | None = None
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Session:
+    routine: Routine
+    settings: PlanSettings
+    voice: Voice
+    plan: Plan
+    renderer: Renderer
+    music: MusicStream | None
+    music_description: str
+    chime: np.ndarray
+    end_chime: np.ndarray
+    levels: MixLevels
+
+    def replan(self, settings: PlanSettings) -> Plan:
+        """A new plan and renderer for changed settings (durations); the music stream is kept."""
+        self.settings = settings
+        self.plan = build_plan(
+            self.routine, settings, self.voice.clip_frames, len(self.chime), len(self.end_chime)
+        )
+        self.renderer = Renderer(
+            self.plan, self.voice.clip, self.chime, self.end_chime, self.music, self.levels
+        )
+        return self.plan
+
+    def close(self) -> None:
+        if self.music is not None:
+            self.music.close()
+        self.voice.close()
+
+
+def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
+    return VoiceSettings(
+        engine=options.speech_engine or config.speech_engine,
+        voice=options.voice if options.voice is not None else config.voice,
+        rate_wpm=options.rate_wpm or config.rate_wpm,
+    )
+
+
+def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
+    if options.first_side not in SIDES:
+        raise BadInputError(f"--first-side: expected left or right, got {options.first_side!r}")
+    return PlanSettings(
+        first_side=options.first_side,
+        include_first_run=options.include_first_run,
+        duck_db=config.duck_db,
+        step_seconds=dict(options.step_seconds),
+    )
+
+
+def bed_track() -> Track:
+    """The bundled music bed (already at the loudness target)."""
+    from voiceguide.playlists.probe import run_ffprobe
+
+    path = bundled.bed_path()
+    info = run_ffprobe(path)
+    return Track(path, seconds_to_frames(info.duration_seconds), 0.0, "Bundled music bed")
+
+
+def music_stream(
+    config: Config, options: SessionOptions, paths: Paths, warn: Warn
+) -> tuple[MusicStream | None, str]:
+    """The music for the session and a description of it for the user."""
+    if options.no_music:
+        return None, "no music"
+    source = options.music or config.default_playlist
+    if source:
+        from voiceguide.playlists.resolve import resolve_tracks, shuffle_tracks
+
+        tracks, warnings = resolve_tracks(source, paths, target_lufs=config.music_loudness_lufs)
+        for warning in warnings:
+            warn(warning)
+        if options.shuffle_seed is not None:
+            tracks = shuffle_tracks(tracks, options.shuffle_seed)
+        if tracks:
+            crossfade = seconds_to_frames(config.crossfade_seconds)
+            described = f"{len(tracks)} track{'s' if len(tracks) != 1 else ''} from {source}"
+            return MusicStream(tracks, crossfade), described
+        warn(f"{source}: nothing playable; playing the bundled music instead")
+    # The bed is made to loop seamlessly, so no crossfade at its seam.
+    return MusicStream([bed_track()], crossfade_frames=0), "the bundled music"
+
+
+def prepare_session(
+    config: Config, options: SessionOptions, paths: Paths, warn: Warn
+) -> Session:
+    """Everything needed to render: clips are synthesized (or read from the cache) here."""
+    routine = resolve(options.routine or config.routine, paths.routines_dir)
+    settings = plan_settings(config, options)
+    voice = Voice(voice_settings(config, options), paths.voice_cache_dir)
+    music, description = music_stream(config, options, paths, warn)
+    chime = bundled.load_chime(bundled.CHIME_FILE)
+    end_chime = bundled.load_chime(bundled.END_CHIME_FILE)
+    levels = MixLevels(
+        speech_db=options.speech_level_db
+        if options.speech_level_db is not None
+        else config.speech_level_db,
+        music_db=options.music_level_db
+        if options.music_level_db is not None
+        else config.music_level_db,
+    )
+    for text in step_texts(routine, settings):
+        voice.clip(text)
+    plan = build_plan(routine, settings, voice.clip_frames, len(chime), len(end_chime))
+    renderer = Renderer(plan, voice.clip, chime, end_chime, music, levels)
+    return Session(
+        routine, settings, voice, plan, renderer, music, description, chime, end_chime, levels
+    )

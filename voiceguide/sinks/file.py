@@ -1,0 +1,127 @@
+"""Write the session to a file: WAV directly, mp3/ogg/flac through an ffmpeg pipe."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import tempfile
+import wave
+from pathlib import Path
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, SAMPLE_BYTES
+from voiceguide.errors import BadInputError, OutputError
+
+ENCODERS = {
+    ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
+    ".ogg": ["-c:a", "libvorbis", "-q:a", "5"],
+    ".flac": ["-c:a", "flac"],
+}
+FORMATS = (".wav", *ENCODERS)
+
+
+class FileSink:
+    """Writes to a temporary file next to the target and renames it at the end.
+
+    A failed or interrupted render never leaves a truncated file under the user's name.
+    """
+
+    name = "file"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.suffix = path.suffix.lower()
+        if self.suffix not in FORMATS:
+            raise BadInputError(
+                f"{path}: unsupported output format (choose one of: {', '.join(FORMATS)})"
+            )
+        self._tmp: Path | None = None
+        self._wav: wave.Wave_write | None = None
+        self._ffmpeg: subprocess.Popen[bytes] | None = None
+
+    def open(self, sample_rate_hz: int, total_frames: int) -> None:
+        folder = self.path.parent if str(self.path.parent) else Path()
+        if self.path.is_dir():
+            raise OutputError(f"{self.path}: is a folder, not a file name")
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix, dir=folder)
+        except OSError as err:
+            raise OutputError(f"{self.path}: cannot write here: {err.strerror or err}") from None
+        os.close(fd)
+        self._tmp = Path(tmp)
+        if self.suffix == ".wav":
+            self._wav = wave.open(str(self._tmp), "wb")
+            self._wav.setnchannels(CHANNELS)
+            self._wav.setsampwidth(SAMPLE_BYTES)
+            self._wav.setframerate(sample_rate_hz)
+            return
+        command = [
+            "ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y",
+            "-f", "s16le", "-ar", str(sample_rate_hz), "-ac", str(CHANNELS), "-i", "pipe:0",
+            *ENCODERS[self.suffix], str(self._tmp),
+        ]  # fmt: skip
+        try:
+            self._ffmpeg = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL
+            )
+        except FileNotFoundError:
+            self.abort()
+            raise OutputError("ffmpeg is not installed (apt-get install ffmpeg)") from None
+
+    def write(self, block: np.ndarray) -> None:
+        data = block.astype("<i2", copy=False).tobytes()
+        if self._wav is not None:
+            self._wav.writeframesraw(data)
+        elif self._ffmpeg is not None and self._ffmpeg.stdin is not None:
+            try:
+                self._ffmpeg.stdin.write(data)
+            except BrokenPipeError:
+                self._fail_from_ffmpeg()
+
+    def _fail_from_ffmpeg(self) -> None:
+        assert self._ffmpeg is not None
+        stderr = self._ffmpeg.stderr.read().decode(errors="replace") if self._ffmpeg.stderr else ""
+        self.abort()
+        lines = stderr.strip().splitlines()
+        reason = lines[-1] if lines else "ffmpeg stopped"
+        raise OutputError(f"{self.path}: encoding failed: {reason}")
+
+    def close(self) -> None:
+        if self._wav is not None:
+            self._wav.close()
+            self._wav = None
+        if self._ffmpeg is not None:
+            assert self._ffmpeg.stdin is not None
+            with contextlib.suppress(BrokenPipeError):
+                self._ffmpeg.stdin.close()
+            if self._ffmpeg.wait() != 0:
+                self._fail_from_ffmpeg()
+            if self._ffmpeg.stderr is not None:
+                self._ffmpeg.stderr.close()
+            self._ffmpeg = None
+        if self._tmp is not None:
+            try:
+                self._tmp.chmod(0o644)
+                self._tmp.replace(self.path)
+            except OSError as err:
+                raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+            self._tmp = None
+
+    def abort(self) -> None:
+        if self._wav is not None:
+            with contextlib.suppress(Exception):
+                self._wav.close()
+            self._wav = None
+        if self._ffmpeg is not None:
+            self._ffmpeg.kill()
+            self._ffmpeg.wait()
+            for stream in (self._ffmpeg.stdin, self._ffmpeg.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            self._ffmpeg = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
