@@ -42,6 +42,41 @@ def equal_power_ramp(frames: int) -> np.ndarray:
     return np.sin(x * np.pi / 2).astype(np.float32)
 
 
+class _History:
+    """A ring of the most recently produced music frames."""
+
+    def __init__(self, capacity_frames: int) -> None:
+        self._ring = np.zeros((capacity_frames, CHANNELS), dtype=np.float32)
+        self._capacity = capacity_frames
+        self._end_frame = 0
+        self._length = 0
+
+    def copy_out(self, music_frame: int, out: np.ndarray) -> int:
+        """Copy the leading part of [music_frame, ...) that is held into `out`; returns frames."""
+        start = self._end_frame - self._length
+        if not start <= music_frame < self._end_frame:
+            return 0
+        n = min(len(out), self._end_frame - music_frame)
+        index = np.arange(music_frame, music_frame + n) % self._capacity
+        out[:n] = self._ring[index]
+        return n
+
+    def append(self, music_frame: int, block: np.ndarray) -> None:
+        if music_frame != self._end_frame:
+            self._length = 0  # a jump: what is held no longer leads up to here
+        end_frame = music_frame + len(block)
+        if len(block) > self._capacity:
+            block = block[-self._capacity :]
+            music_frame = end_frame - self._capacity
+        first = music_frame % self._capacity
+        n = len(block)
+        head = min(n, self._capacity - first)
+        self._ring[first : first + head] = block[:head]
+        self._ring[: n - head] = block[head:]
+        self._end_frame = end_frame
+        self._length = min(self._capacity, self._length + n)
+
+
 class MusicStream:
     """`read(music_frame, n)` -> float32 (n, 2), the same samples however it is called."""
 
@@ -54,8 +89,7 @@ class MusicStream:
         self._occurrences: list[_Occurrence] = []
         self._decoders: dict[int, Decoder] = {}
         self._ramps: dict[int, np.ndarray] = {}
-        self._history = np.zeros((0, CHANNELS), dtype=np.float32)
-        self._history_start = 0
+        self._history = _History(_HISTORY_FRAMES)
 
     def _xfade(self, a: Track, b: Track) -> int:
         return min(self.crossfade_frames, a.duration_frames // 2, b.duration_frames // 2)
@@ -85,35 +119,12 @@ class MusicStream:
 
     def read(self, music_frame: int, n_frames: int) -> np.ndarray:
         out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
-        end = music_frame + n_frames
-        history_end = self._history_start + len(self._history)
-        # Serve what we already produced (re-reads after pause or resume), decode the rest.
-        if self._history_start <= music_frame < history_end:
-            served = min(end, history_end) - music_frame
-            out[:served] = self._history[music_frame - self._history_start :][:served]
-            if served == n_frames:
-                return out
+        # Serve what was already produced (re-reads after pause or back), decode the rest.
+        served = self._history.copy_out(music_frame, out)
+        if served < n_frames:
             out[served:] = self._produce(music_frame + served, n_frames - served)
-        else:
-            out[:] = self._produce(music_frame, n_frames)
-        self._remember(music_frame, out)
+            self._history.append(music_frame + served, out[served:])
         return out
-
-    def _remember(self, music_frame: int, block: np.ndarray) -> None:
-        history_end = self._history_start + len(self._history)
-        if music_frame == history_end or len(self._history) == 0:
-            if len(self._history) == 0:
-                self._history_start = music_frame
-            joined = np.concatenate([self._history, block])
-        elif self._history_start <= music_frame < history_end:
-            keep = music_frame - self._history_start
-            joined = np.concatenate([self._history[:keep], block])
-        else:
-            self._history_start = music_frame
-            joined = block.copy()
-        drop = max(0, len(joined) - _HISTORY_FRAMES)
-        self._history = joined[drop:]
-        self._history_start += drop
 
     def _produce(self, music_frame: int, n_frames: int) -> np.ndarray:
         out = np.zeros((n_frames, CHANNELS), dtype=np.float32)

@@ -33,6 +33,8 @@ class PlanSettings:
     duck_release_seconds: float = 0.8
     cue_gap_seconds: float = 1.0
     intro_gap_seconds: float = 0.6
+    chime_gap_seconds: float = 0.4
+    """Silence between the end-of-step chime and the next step's announcement."""
     lead_in_seconds: float = 0.4
     after_intro_seconds: float = 1.0
     tail_seconds: float = 1.0
@@ -119,6 +121,9 @@ class Plan:
             if step.start_frame <= frame < step.end_frame:
                 return step
         return None
+
+    def cues_for(self, step_id: str) -> list[Cue]:
+        return [c for c in self.cues if c.step_id == step_id]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -254,11 +259,13 @@ def _lay_out_step(
     text = announcement(routine, index, settings)
     announce_frames = clip_frames(text)
     # A step never ends before its announcement and its chime have room.
-    frames = max(settings.frames(seconds), announce_frames + gap + chime_frames)
+    chime_room = chime_frames + settings.frames(settings.chime_gap_seconds)
+    frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
     end = start + frames
 
     wanted: list[tuple[int, int, str, str]] = [(0, start, "announce", text)]
-    wanted.append((1, end - chime_frames, "chime", ""))
+    chime_at = end - chime_frames - settings.frames(settings.chime_gap_seconds)
+    wanted.append((1, chime_at, "chime", ""))
     if seconds >= ONE_MINUTE_MIN_SECONDS:
         wanted.append((2, end - settings.frames(60), "one-minute", ONE_MINUTE_TEXT))
     if seconds >= HALFWAY_MIN_SECONDS:

@@ -99,7 +99,7 @@ class _Reader:
         path = f"{where}.{key}" if where else key
         if key not in table:
             if required:
-                raise self.fail(where or key, f"missing {key!r}")
+                raise self.fail(where, f"missing {key!r}")
             return ""
         value = table[key]
         if not isinstance(value, str) or not value.strip():

@@ -1,0 +1,37 @@
+"""Measuring sound in tests: read WAV files, find clips by cross-correlation, levels in dB."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import numpy as np
+
+
+def read_wav(path: Path) -> tuple[np.ndarray, int]:
+    """int16 samples shaped (frames, channels) and the rate."""
+    with wave.open(str(path), "rb") as wav:
+        channels, rate = wav.getnchannels(), wav.getframerate()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    return data.reshape(-1, channels), rate
+
+
+def rms_db(samples: np.ndarray) -> float:
+    values = samples.astype(np.float64) / 32768.0
+    power = float(np.mean(values**2)) if values.size else 0.0
+    return 10 * np.log10(power) if power > 0 else -200.0
+
+
+def find_clip(signal: np.ndarray, clip: np.ndarray, expected: int, search: int) -> tuple[int, float]:
+    """Where `clip` best matches mono `signal` within expected +- search; (frame, normalised score)."""
+    start = max(0, expected - search)
+    window = signal[start : expected + search + len(clip)].astype(np.float64)
+    template = clip.astype(np.float64)
+    n = len(window) + len(template)
+    size = 1 << (n - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size)), size)
+    valid = corr[: len(window) - len(template) + 1]
+    best = int(np.argmax(valid))
+    segment = window[best : best + len(template)]
+    score = float(valid[best] / (np.linalg.norm(segment) * np.linalg.norm(template) + 1e-12))
+    return start + best, score

@@ -1,0 +1,174 @@
+"""Rendering the real session: cues exactly where planned, music ducked, nothing clipped."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from audio_helpers import find_clip, read_wav, rms_db
+from cli_helpers import run_cli
+from voiceguide.config import Config
+from voiceguide.paths import Paths
+from voiceguide.renderer import Renderer
+from voiceguide.session import Session, SessionOptions, prepare_session
+from voiceguide.voice import Voice, VoiceSettings, read_wav_mono
+
+RATE = 44_100
+
+
+def warn_list() -> tuple[list[str], object]:
+    found: list[str] = []
+    return found, found.append
+
+
+def session(routine: str, **options: object) -> Session:
+    _, warn = warn_list()
+    return prepare_session(
+        Config(), SessionOptions(routine=routine, **options), Paths.from_environment(), warn
+    )
+
+
+def render_all(renderer: Renderer, total: int, block: int) -> np.ndarray:
+    return np.concatenate([renderer.render(f, min(block, total - f)) for f in range(0, total, block)])
+
+
+@pytest.fixture(scope="module")
+def full_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
+    """One CLI render of the whole hands-on-pumping session, shared by the tests below."""
+    folder = tmp_path_factory.mktemp("full")
+    home = folder / "home"
+    wav, cues = folder / "session.wav", folder / "cues.json"
+    result = run_cli("render", "--routine", "hands-on-pumping", "-o", str(wav),
+                     "--cues-json", str(cues), env={"VOICEGUIDE_HOME": str(home)})
+    assert result.returncode == 0, result.stderr
+    return wav, json.loads(cues.read_text()), home
+
+
+@pytest.mark.slow
+def test_every_speech_cue_is_at_its_planned_frame(full_render) -> None:
+    wav, plan, home = full_render
+    audio, rate = read_wav(wav)
+    assert rate == plan["sample_rate"] == RATE
+    voice = Voice(VoiceSettings(), Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).voice_cache_dir)
+    mono = audio.mean(axis=1)
+    spoken = [c for c in plan["cues"] if c["text"]]
+    assert len(spoken) >= 30
+    for cue in spoken:
+        clip_path = voice.cache_path(cue["text"])
+        assert clip_path.is_file(), cue["text"]
+        clip, _ = read_wav_mono(clip_path)
+        assert cue["end_frame"] - cue["start_frame"] == len(clip)
+        frame, score = find_clip(mono, clip, cue["start_frame"], search=RATE // 4)
+        assert frame == cue["start_frame"], (cue["text"], frame - cue["start_frame"])
+        assert score > 0.8, (cue["text"], score)
+
+
+@pytest.mark.slow
+def test_length_equals_plan_and_nothing_at_full_scale(full_render) -> None:
+    wav, plan, _ = full_render
+    audio, _ = read_wav(wav)
+    assert len(audio) == plan["total_frames"]
+    assert int(np.abs(audio.astype(np.int32)).max()) < 32767
+    steps = plan["steps"]
+    assert [s["id"] for s in steps][0] == "massage"
+    assert 20 * 60 * RATE < plan["total_frames"] < 25 * 60 * RATE
+
+
+@pytest.mark.slow
+def test_music_under_speech_is_at_least_10_db_lower(full_render) -> None:
+    _, plan_json, home = full_render
+    paths = Paths.from_environment({"VOICEGUIDE_HOME": str(home)})
+    _, warn = warn_list()
+    options = SessionOptions(routine="hands-on-pumping", include_first_run=True)
+    ducked = prepare_session(Config(), options, paths, warn)
+    flat = prepare_session(replace(Config(), duck_db=0.0), options, paths, warn)
+    assert ducked.plan.to_json()["cues"] == plan_json["cues"]
+    music_only = frozenset({"music"})
+    ducked_r = Renderer(ducked.plan, ducked.voice.clip, ducked.chime, ducked.end_chime,
+                        ducked.music, ducked.levels, layers=music_only)
+    flat_r = Renderer(flat.plan, flat.voice.clip, flat.chime, flat.end_chime, flat.music,
+                      flat.levels, layers=music_only)
+    checked = 0
+    for span in plan_json["music_spans"]:
+        a, b = span["start_frame"], span["end_frame"]
+        low = ducked_r.render(a, b - a)
+        full = flat_r.render(a, b - a)
+        for cue in plan_json["cues"]:
+            if not cue["text"] or not a + RATE <= cue["start_frame"] < b:
+                continue
+            s, e = cue["start_frame"] - a, cue["end_frame"] - a
+            under, same_music = rms_db(low[s:e]), rms_db(full[s:e])
+            assert under <= same_music - 10, cue["text"]
+            before = rms_db(low[s - RATE : s - RATE // 2])
+            assert under <= before - 10, cue["text"]
+            checked += 1
+    assert checked >= 15
+    ducked.close()
+    flat.close()
+
+
+def test_block_by_block_equals_one_shot(tmp_path: Path) -> None:
+    results = []
+    for block in (None, 4096, 3 * RATE + 7):
+        s = session("demo")
+        total = s.plan.total_frames
+        results.append(s.renderer.render(0, total) if block is None else render_all(s.renderer, total, block))
+        s.close()
+    one_shot = results[0].tobytes()
+    assert results[1].tobytes() == one_shot
+    assert results[2].tobytes() == one_shot
+    assert np.abs(results[0]).max() > 1000  # not silence
+
+
+def test_cli_file_equals_one_shot_render(tmp_path: Path) -> None:
+    out = tmp_path / "demo.wav"
+    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    audio, _ = read_wav(out)
+    s = session("demo", include_first_run=True)
+    expected = s.renderer.render(0, s.plan.total_frames)
+    s.close()
+    assert audio.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac"])
+def test_encoded_outputs(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / f"demo{suffix}"
+    result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 10_000
+    assert not list(tmp_path.glob(".demo*"))  # the temporary file was renamed away
+
+
+def test_unsupported_output_format(tmp_path: Path) -> None:
+    result = run_cli("render", "--routine", "demo", "-o", str(tmp_path / "x.aiff"))
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("error: ") and "x.aiff" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output(tmp_path: Path) -> None:
+    out = tmp_path / "no-such-folder" / "x.wav"
+    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: ") and "no-such-folder" in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
+    cues = tmp_path / "plan.json"
+    result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(tmp_path / "d.wav"),
+                     "--cues-json", str(cues))
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(cues.read_text())
+    assert plan["sample_rate"] == RATE
+    assert set(plan["steps"][0]) >= {"id", "title", "start_frame", "end_frame"}
+    assert set(plan["cues"][0]) >= {"kind", "step_id", "text", "start_frame", "end_frame"}
+    assert set(plan["music_spans"][0]) >= {"start_frame", "end_frame"}
+    audio, _ = read_wav(tmp_path / "d.wav")
+    assert len(audio) == plan["total_frames"]
