@@ -1,0 +1,3 @@
+; a PLS file that forgot its header
+File1=a.mp3
+Title1=A

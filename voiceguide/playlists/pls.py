@@ -1,0 +1,93 @@
+"""PLS playlists: a `[playlist]` section of `FileN=`, `TitleN=` and `LengthN=` keys."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from voiceguide.errors import MusicError
+from voiceguide.playlists.entries import (
+    ParsedPlaylist,
+    PlaylistEntry,
+    RemoteLocation,
+    parse_location,
+    positive_seconds,
+    remote_warning,
+)
+from voiceguide.playlists.textfile import read_lines
+
+log = logging.getLogger(__name__)
+
+_KEY = re.compile(r"^(file|title|length)(\d+)$", re.IGNORECASE)
+
+
+@dataclass
+class _Slot:
+    file: str | None = None
+    file_line: int = 0
+    title: str | None = None
+    seconds: float | None = None
+
+
+def parse_pls(path: Path) -> ParsedPlaylist:
+    """Read a .pls file; entries come in the order of their numbers, not of the lines.
+
+    A file without a `[playlist]` header raises MusicError naming the first line that is
+    not part of a PLS playlist. Remote URLs are skipped with a warning naming the line.
+    """
+    lines, warnings = read_lines(path, warn_on_fallback=False)
+    parsed = ParsedPlaylist(source=path, warnings=warnings)
+    base_dir = Path(os.path.abspath(path)).parent
+    slots: dict[int, _Slot] = {}
+    in_playlist = seen_header = False
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith((";", "#")):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            in_playlist = line[1:-1].strip().lower() == "playlist"
+            if not in_playlist and not seen_header:
+                raise _not_pls(path, number)
+            seen_header = True
+            continue
+        if not in_playlist:
+            raise _not_pls(path, number)
+        key, sep, value = line.partition("=")
+        if not sep:
+            parsed.warnings.append(f"{path}:{number}: ignored a line that is not key=value")
+            continue
+        match = _KEY.match(key.strip())
+        if match is None:
+            continue  # NumberOfEntries, Version and other keys say nothing we need
+        slot = slots.setdefault(int(match.group(2)), _Slot())
+        kind, value = match.group(1).lower(), value.strip()
+        if kind == "file":
+            slot.file, slot.file_line = value, number
+        elif kind == "title":
+            slot.title = value or None
+        else:
+            slot.seconds = positive_seconds(value)
+    if not seen_header:
+        raise _not_pls(path, 1)
+    for index in sorted(slots):
+        _add_slot(parsed, slots[index], base_dir)
+    log.debug("read %d entries from %s", len(parsed.entries), path)
+    return parsed
+
+
+def _not_pls(path: Path, line: int) -> MusicError:
+    return MusicError(f"{path}:{line}: not a PLS playlist (expected a [playlist] section)")
+
+
+def _add_slot(parsed: ParsedPlaylist, slot: _Slot, base_dir: Path) -> None:
+    if not slot.file:
+        return
+    location = parse_location(slot.file, base_dir)
+    if isinstance(location, RemoteLocation):
+        parsed.warnings.append(remote_warning(parsed.source, slot.file_line, location))
+        return
+    entry = PlaylistEntry(location, slot.title, slot.seconds, slot.file_line, parsed.source)
+    parsed.entries.append(entry)
