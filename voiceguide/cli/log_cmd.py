@@ -1,0 +1,343 @@
+"""`voiceguide log`: show, add, edit, chart and export pumping sessions (a thin typer layer).
+
+Each command parses its options, opens the log, calls one function of
+voiceguide.logbook and prints. The display unit and the daily goal are settings: the
+main CLI passes them as defaults of `--unit` / `--goal` (click's default_map, e.g.
+`{"log": {"unit": "oz", "goal": 8}}`); this module reads no config itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from voiceguide.errors import BadInputError, VoiceguideError
+from voiceguide.logbook import exchange
+from voiceguide.logbook.records import SessionRecord
+from voiceguide.logbook.stats import DEFAULT_GOAL_PER_24H, compute_stats, local_midnight
+from voiceguide.logbook.store import LogStore
+from voiceguide.logbook.times import clock, local_zone, parse_when
+from voiceguide.logbook.units import Unit, amount_to_ml, format_amount, parse_unit
+from voiceguide.paths import Paths
+
+log = logging.getLogger(__name__)
+
+app = typer.Typer(
+    help="The pumping log: past sessions, amounts, daily stats, a chart, export and import.",
+    no_args_is_help=False,
+    add_completion=False,
+)
+
+_SETTINGS_KEY = "voiceguide.log"
+
+
+@dataclass(frozen=True)
+class _Settings:
+    unit: Unit
+    goal_per_24h: int
+
+
+@contextmanager
+def _reporting() -> Iterator[None]:
+    """Turn a VoiceguideError into one line on stderr and the error's exit code."""
+    try:
+        yield
+    except VoiceguideError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(int(exc.exit_status)) from None
+
+
+def _settings(ctx: typer.Context) -> _Settings:
+    found = ctx.meta.get(_SETTINGS_KEY)
+    return found if isinstance(found, _Settings) else _Settings("ml", DEFAULT_GOAL_PER_24H)
+
+
+def _open_store() -> LogStore:
+    paths = Paths.from_environment()
+    paths.ensure()
+    return LogStore(paths.log_db)
+
+
+def _when(moment: datetime, tz: tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%d %b %H:%M")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes = round(seconds / 60)
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -> Table:
+    table = Table(show_edge=False, caption=f"amounts in {unit}")
+    table.add_column("ID", justify="right", no_wrap=True)
+    table.add_column("When", no_wrap=True)
+    table.add_column("Session", min_width=14, ratio=2)
+    table.add_column("Pumping", justify="right", no_wrap=True)
+    for side in ("Left", "Right", "Total"):
+        table.add_column(side, justify="right", no_wrap=True)
+    table.add_column("Note", min_width=8, ratio=1)
+    for s in sessions:
+        what = s.status if s.source != "live" else f"{s.routine or 'routine'}: {s.status}"
+        table.add_row(
+            str(s.id),
+            _when(s.started_at, tz),
+            Text(what),
+            _duration(s.pumping_seconds) if s.source == "live" else "-",
+            format_amount(s.left_ml, unit, with_unit=False),
+            format_amount(s.right_ml, unit, with_unit=False),
+            format_amount(s.total_ml, unit, with_unit=False),
+            Text(s.note),
+        )
+    return table
+
+
+def _show_sessions(sessions: Sequence[SessionRecord], unit: Unit, empty: str) -> None:
+    console = Console(highlight=False)
+    if not sessions:
+        console.print(empty)
+        return
+    console.print(_sessions_table(sessions, unit, local_zone()))
+
+
+def _amount_summary(left_ml: float, right_ml: float, unit: Unit) -> str:
+    total = format_amount(left_ml + right_ml, unit)
+    left, right = format_amount(left_ml, unit), format_amount(right_ml, unit)
+    return f"{total} (left {left}, right {right})"
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    unit: str = typer.Option("ml", "--unit", metavar="ml|oz", help="Show amounts in ml or oz."),
+    goal: int = typer.Option(
+        DEFAULT_GOAL_PER_24H, "--goal", min=1, max=24, help="Sessions wanted per 24 hours."
+    ),
+    last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
+) -> None:
+    """The pumping log. Without a command: the last sessions as a table."""
+    with _reporting():
+        ctx.meta[_SETTINGS_KEY] = _Settings(parse_unit(unit), goal)
+        if ctx.invoked_subcommand is None:
+            with _open_store() as store:
+                sessions = store.recent(last)
+            _show_sessions(sessions, _settings(ctx).unit, "No sessions logged yet.")
+
+
+@app.command("list")
+def list_sessions(
+    ctx: typer.Context,
+    last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
+) -> None:
+    """The last sessions as a table, newest at the bottom."""
+    with _reporting(), _open_store() as store:
+        sessions = store.recent(last)
+    _show_sessions(sessions, _settings(ctx).unit, "No sessions logged yet.")
+
+
+@app.command()
+def today(ctx: typer.Context) -> None:
+    """Today's sessions, today's total, and when the next session is due."""
+    settings = _settings(ctx)
+    tz, now = local_zone(), datetime.now(UTC)
+    with _reporting(), _open_store() as store:
+        sessions = store.sessions()
+    stats = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=1)
+    start = local_midnight(now.astimezone(tz).date(), tz)
+    todays = [s for s in sessions if start <= s.started_at <= now]
+    _show_sessions(todays, settings.unit, "No sessions yet today.")
+    day = stats.per_day[-1]
+    console = Console(highlight=False)
+    count = "1 session" if day.sessions == 1 else f"{day.sessions} sessions"
+    console.print(f"Today: {count}, {_amount_summary(day.left_ml, day.right_ml, settings.unit)}.")
+    console.print(f"Last 24 hours: {stats.sessions_24h} of {stats.goal_per_24h} sessions.")
+    if stats.next_around is not None:
+        console.print(f"Next session around {clock(stats.next_around, tz)}.")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    days: int = typer.Option(7, "--days", min=1, max=366, help="How many days to show."),
+) -> None:
+    """Sessions in the last 24 hours against the goal, daily totals, gaps, next session."""
+    settings = _settings(ctx)
+    tz, now = local_zone(), datetime.now(UTC)
+    with _reporting(), _open_store() as store:
+        sessions = store.sessions()
+    result = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=days)
+    unit = settings.unit
+    console = Console(highlight=False)
+    console.print(f"Last 24 hours: {result.sessions_24h} of {result.goal_per_24h} sessions.")
+    table = Table(show_edge=False)
+    table.add_column("Day")
+    table.add_column("Sessions", justify="right")
+    for side in ("Left", "Right", "Total"):
+        table.add_column(f"{side} ({unit})", justify="right")
+    for day in result.per_day:
+        table.add_row(
+            day.day.strftime("%a %d %b"),
+            str(day.sessions),
+            format_amount(day.left_ml, unit, with_unit=False),
+            format_amount(day.right_ml, unit, with_unit=False),
+            format_amount(day.total_ml, unit, with_unit=False),
+        )
+    console.print(table)
+    console.print(
+        f"Gaps between sessions (last {days} days): average "
+        f"{_duration(result.average_gap_seconds)}, longest {_duration(result.longest_gap_seconds)}."
+    )
+    if result.last_started_at is not None and result.next_around is not None:
+        console.print(
+            f"Last session {_when(result.last_started_at, tz)}; "
+            f"next around {clock(result.next_around, tz)}."
+        )
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    left: float | None = typer.Option(None, "--left", help="Amount from the left breast."),
+    right: float | None = typer.Option(None, "--right", help="Amount from the right breast."),
+    unit: str | None = typer.Option(
+        None, "--unit", metavar="ml|oz", help="Unit of --left/--right (default: the log's unit)."
+    ),
+    at: str | None = typer.Option(
+        None,
+        "--at",
+        metavar="TIME",
+        help="When it started: HH:MM today, or 'YYYY-MM-DD HH:MM'. Default: now.",
+    ),
+    note: str = typer.Option("", "--note", help="A free-text note."),
+) -> None:
+    """Log a session by hand (pumped without the guide, or amounts measured later)."""
+    settings = _settings(ctx)
+    tz, now = local_zone(), datetime.now(UTC)
+    with _reporting():
+        amount_unit = parse_unit(unit) if unit is not None else settings.unit
+        left_ml = amount_to_ml("left", left, amount_unit)
+        right_ml = amount_to_ml("right", right, amount_unit)
+        started_at = parse_when(at, now, tz) if at is not None else now
+        with _open_store() as store:
+            session_id = store.add_manual(started_at, left_ml, right_ml, note, now=now)
+    amounts = [
+        f"{side} {format_amount(amount, settings.unit)}"
+        for side, amount in (("left", left_ml), ("right", right_ml))
+        if amount is not None
+    ]
+    typer.echo(
+        f"Added session {session_id} at {_when(started_at, tz)}"
+        + (f": {', '.join(amounts)}." if amounts else " (no amounts).")
+    )
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    session_id: int = typer.Argument(..., metavar="ID", help="The session's ID (see `log`)."),
+    left: float | None = typer.Option(None, "--left", help="New amount, left breast."),
+    right: float | None = typer.Option(None, "--right", help="New amount, right breast."),
+    unit: str | None = typer.Option(
+        None, "--unit", metavar="ml|oz", help="Unit of --left/--right (default: the log's unit)."
+    ),
+    at: str | None = typer.Option(
+        None, "--at", metavar="TIME", help="New start: HH:MM or 'YYYY-MM-DD HH:MM'."
+    ),
+    note: str | None = typer.Option(None, "--note", help="New note (replaces the old one)."),
+) -> None:
+    """Change the amounts, time or note of a session."""
+    settings = _settings(ctx)
+    tz, now = local_zone(), datetime.now(UTC)
+    with _reporting():
+        amount_unit = parse_unit(unit) if unit is not None else settings.unit
+        with _open_store() as store:
+            record = store.edit(
+                session_id,
+                started_at=parse_when(at, now, tz) if at is not None else None,
+                left_ml=amount_to_ml("left", left, amount_unit),
+                right_ml=amount_to_ml("right", right, amount_unit),
+                note=note,
+                now=now,
+            )
+    typer.echo(f"Updated session {record.id}.")
+    _show_sessions([record], settings.unit, "")
+
+
+@app.command()
+def delete(
+    ctx: typer.Context,
+    session_id: int = typer.Argument(..., metavar="ID", help="The session's ID (see `log`)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
+    """Delete a session from the log (asks first)."""
+    settings = _settings(ctx)
+    with _reporting(), _open_store() as store:
+        record = store.get(session_id)
+        if not yes:
+            total = format_amount(record.total_ml, settings.unit)
+            typer.confirm(
+                f"Delete session {record.id} ({_when(record.started_at, local_zone())}, {total})?",
+                abort=True,
+            )
+        store.delete(session_id)
+    typer.echo(f"Deleted session {session_id}.")
+
+
+@app.command()
+def chart(
+    ctx: typer.Context,
+    output: Path = typer.Option(..., "--output", "-o", help="PNG file to write."),
+    days: int = typer.Option(14, "--days", min=1, max=366, help="How many days to draw."),
+) -> None:
+    """Draw milk per day (left and right stacked, sessions counted) as a PNG."""
+    from voiceguide.logbook.chart import render_chart
+
+    settings = _settings(ctx)
+    tz, now = local_zone(), datetime.now(UTC)
+    with _reporting():
+        if output.suffix.lower() != ".png":
+            raise BadInputError(f"{output}: the chart is a PNG; give a name ending in .png")
+        with _open_store() as store:
+            sessions = store.sessions()
+        per_day = compute_stats(sessions, now, tz, days=days).per_day
+        render_chart(per_day, output, settings.unit)
+    typer.echo(f"Wrote a chart of the last {days} days to {output}.")
+
+
+@app.command("export")
+def export_log(
+    csv_file: Path | None = typer.Option(None, "--csv", help="Write all sessions as CSV."),
+    json_file: Path | None = typer.Option(None, "--json", help="Write all sessions as JSON."),
+) -> None:
+    """Export every session (amounts in ml, times in UTC) as CSV or JSON."""
+    with _reporting():
+        if (csv_file is None) == (json_file is None):
+            raise BadInputError("give exactly one of --csv FILE or --json FILE")
+        with _open_store() as store:
+            sessions = store.sessions()
+        if csv_file is not None:
+            target, count = csv_file, exchange.export_csv(sessions, csv_file)
+        else:
+            assert json_file is not None
+            target, count = json_file, exchange.export_json(sessions, json_file)
+    typer.echo(f"Exported {count} sessions to {target}.")
+
+
+@app.command("import")
+def import_log(
+    csv_file: Path = typer.Option(..., "--csv", help="A CSV written by `log export --csv`."),
+) -> None:
+    """Add the sessions of a CSV export; sessions already in the log are skipped."""
+    with _reporting(), _open_store() as store:
+        added, skipped = exchange.import_csv(store, csv_file)
+    typer.echo(f"Imported {added} sessions ({skipped} were already in the log).")

@@ -1,0 +1,70 @@
+"""A PNG bar chart of milk per day: left and right stacked, sessions counted above each bar."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from voiceguide.logbook.files import write_private
+from voiceguide.logbook.records import DayTotals
+from voiceguide.logbook.units import Unit, from_ml
+
+WIDTH_PX = 1000
+HEIGHT_PX = 600
+DPI = 100
+LEFT_COLOUR = "#4c72b0"
+RIGHT_COLOUR = "#dd8452"
+
+
+def render_chart(per_day: Sequence[DayTotals], path_png: Path, unit: Unit = "ml") -> int:
+    """Draw `per_day` (oldest first) into a 1000x600 PNG; returns the number of bar groups.
+
+    One group per day, empty days included. Written user-only (0600): it is health data.
+    """
+    # Imported here, not at module level: matplotlib costs about half a second of start-up.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # A bare Figure on the Agg canvas: no pyplot, no global state, no display needed.
+    figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    positions = list(range(len(per_day)))
+    left = [from_ml(day.left_ml, unit) for day in per_day]
+    right = [from_ml(day.right_ml, unit) for day in per_day]
+    totals = [a + b for a, b in zip(left, right, strict=True)]
+    left_bars = axes.bar(positions, left, color=LEFT_COLOUR, label="left")
+    axes.bar(positions, right, bottom=left, color=RIGHT_COLOUR, label="right")
+    crowded = len(per_day) > 10
+    for position, total, day in zip(positions, totals, per_day, strict=True):
+        if crowded:
+            label = str(day.sessions)
+        else:
+            label = "1 session" if day.sessions == 1 else f"{day.sessions} sessions"
+        axes.annotate(
+            label,
+            (position, total),
+            xytext=(0, 4),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=9,
+        )
+    if crowded:
+        axes.set_xticks(positions, [d.day.strftime("%d %b") for d in per_day], rotation=60)
+    else:
+        axes.set_xticks(positions, [d.day.strftime("%a %d %b") for d in per_day])
+    peak = max(totals, default=0.0)
+    axes.set_ylim(0, peak * 1.15 if peak > 0 else 1)
+    axes.set_ylabel(f"milk ({unit})")
+    first = per_day[0].day.isoformat() if per_day else ""
+    last = per_day[-1].day.isoformat() if per_day else ""
+    title = f"Milk expressed per day, {first} to {last}"
+    axes.set_title(f"{title} (number above a bar: sessions)" if crowded else title)
+    axes.legend(loc="best")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    write_private(path_png, buffer.getvalue())
+    return len(left_bars)

@@ -1,0 +1,67 @@
+"""The log file on disk: made user-only, and checked to be SQLite before SQLite touches it."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from pathlib import Path
+
+from voiceguide.errors import VoiceguideError
+from voiceguide.logbook.files import create_private, tighten
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+class LogFileError(VoiceguideError):
+    """The file at the log path cannot be used as the log; it is left exactly as it was."""
+
+    def __init__(self, path: Path, reason: str, *, move_aside: bool = True) -> None:
+        text = f"{path}: {reason}"
+        if move_aside:
+            quoted = shlex.quote(str(path))
+            backup = shlex.quote(f"{path}.bak")
+            text += (
+                f"; voiceguide will not overwrite it: move it aside with "
+                f"`mv {quoted} {backup}` and the next run starts a new log"
+            )
+        super().__init__(text)
+        self.path = path
+        self.reason = reason
+
+
+def prepare(path: Path) -> None:
+    """Create the log file 0600 if missing, else check that it starts like an SQLite file.
+
+    Raises LogFileError when the file exists but is not SQLite (nothing is written to it).
+    """
+    try:
+        if create_private(path):
+            log.info("created the session log %s", path)
+            return
+        if not path.is_file():
+            raise LogFileError(path, "is not a regular file")
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except PermissionError as exc:
+        raise LogFileError(path, f"cannot be opened: {exc.strerror}", move_aside=False) from exc
+    except OSError as exc:
+        raise LogFileError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    # An empty file is what create_private leaves behind if a first run died at once.
+    if header and header != SQLITE_HEADER:
+        raise LogFileError(path, "is not an SQLite database (not a voiceguide session log)")
+
+
+def make_private(path: Path) -> None:
+    """Take group/other permissions off the log and its WAL files: they hold health data.
+
+    Called only once the file is known to be a voiceguide log; a foreign file is left
+    exactly as it was.
+    """
+    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if candidate.exists() and tighten(candidate):
+                log.warning("%s was readable by other users; now user-only (0600)", candidate)
+        except OSError as exc:
+            log.warning("cannot make %s user-only: %s", candidate, exc)
