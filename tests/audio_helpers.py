@@ -22,8 +22,10 @@ def rms_db(samples: np.ndarray) -> float:
     return 10 * np.log10(power) if power > 0 else -200.0
 
 
-def find_clip(signal: np.ndarray, clip: np.ndarray, expected: int, search: int) -> tuple[int, float]:
-    """Where `clip` best matches mono `signal` within expected +- search; (frame, normalised score)."""
+def find_clip(
+    signal: np.ndarray, clip: np.ndarray, expected: int, search: int
+) -> tuple[int, float]:
+    """Where `clip` best matches mono `signal` near `expected`: (frame, normalised score)."""
     start = max(0, expected - search)
     window = signal[start : expected + search + len(clip)].astype(np.float64)
     template = clip.astype(np.float64)

@@ -8,8 +8,29 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def voiceguide_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def voiceguide_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Every test gets its own config/data/cache dirs, never the real user's."""
     home = tmp_path_factory.mktemp("vghome")
     monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session")
+def pulse(tmp_path_factory: pytest.TempPathFactory):
+    """A private PulseAudio with a null sink for the whole test session, stopped by PID."""
+    from soundserver import PulseServer
+
+    server = PulseServer(tmp_path_factory.mktemp("pulse"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pulse_env(pulse, monkeypatch: pytest.MonkeyPatch):
+    """Route this process's ALSA 'default' (simpleaudio) to the private server."""
+    for key, value in pulse.env.items():
+        monkeypatch.setenv(key, value)
+    return pulse

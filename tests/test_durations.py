@@ -5,8 +5,17 @@ from voiceguide.durations import format_seconds, parse_seconds, spoken_minutes
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [(90, 90.0), (1.5, 1.5), ("90", 90.0), ("90s", 90.0), ("6m", 360.0), ("1m30s", 90.0),
-     (" 2m 5s ", 125.0), ("1h", 3600.0), ("0.5m", 30.0)],
+    [
+        (90, 90.0),
+        (1.5, 1.5),
+        ("90", 90.0),
+        ("90s", 90.0),
+        ("6m", 360.0),
+        ("1m30s", 90.0),
+        (" 2m 5s ", 125.0),
+        ("1h", 3600.0),
+        ("0.5m", 30.0),
+    ],
 )
 def test_parses_durations(text: object, seconds: float) -> None:
     assert parse_seconds(text) == seconds

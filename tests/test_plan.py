@@ -111,7 +111,10 @@ def test_music_spans_and_continuity_offsets() -> None:
     steps = {s.id: s for s in plan.steps}
     assert len(plan.music_spans) == 2
     first, second = plan.music_spans
-    assert (first.start_frame, first.end_frame) == (steps["pump"].start_frame, steps["pump"].end_frame)
+    assert (first.start_frame, first.end_frame) == (
+        steps["pump"].start_frame,
+        steps["pump"].end_frame,
+    )
     assert second.start_frame == steps["pump-massage-first"].start_frame
     assert second.end_frame == steps["pump-massage-second"].end_frame
     # The music continues where it stopped: the second span starts where the first ended.
@@ -143,7 +146,7 @@ def test_total_length_includes_closing() -> None:
 
 def test_collisions_resolved_by_priority() -> None:
     """A tip wanted on top of the announcement moves after it; one that cannot fit is dropped."""
-    text = '''
+    text = """
 format = 1
 title = "Crowded"
 [[steps]]
@@ -157,8 +160,8 @@ pumping = true
   say = "I wanted to be at one second."
   [[steps.cues]]
   at = "2s"
-  say = "So did I, and there is no room left for me after the first tip and before the chime at all."
-'''
+  say = "So did I, and there is no room left for me after the first tip and before the chime."
+"""
     routine = parse_routine(text, "crowded.toml", "crowded")
     plan = build_plan(routine, PlanSettings(), fake_clip_frames, CHIME, END_CHIME)
     gap = RATE  # cue_gap_seconds
@@ -174,7 +177,7 @@ pumping = true
 
 
 def test_step_too_short_for_its_announcement_grows() -> None:
-    text = '''
+    text = """
 format = 1
 title = "Tiny"
 [[steps]]
@@ -182,7 +185,7 @@ id = "tiny"
 title = "Tiny"
 say = "A long announcement that cannot possibly fit in the two seconds given to this step."
 duration = "2s"
-'''
+"""
     routine = parse_routine(text, "tiny.toml", "tiny")
     plan = build_plan(routine, PlanSettings(), fake_clip_frames, CHIME, END_CHIME)
     step = plan.steps[0]

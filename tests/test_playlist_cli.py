@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_playlist_audio import make_corrupt_mp3, make_tone
 from typer.testing import CliRunner
 
 from voiceguide.cli.playlist_cmd import app
 from voiceguide.paths import Paths
 from voiceguide.playlists.m3u import parse_m3u
+
+from test_playlist_audio import make_corrupt_mp3, make_tone
 
 DATA = Path(__file__).parent / "data" / "playlists"
 COMMANDS = ["new", "add", "remove", "list", "show", "delete", "import", "export"]

@@ -7,7 +7,6 @@ import math
 from pathlib import Path
 
 import pytest
-from test_playlist_audio import CountingRunner, apply_gain, make_silence, make_tone
 
 from voiceguide.playlists.loudness import (
     Loudness,
@@ -17,6 +16,8 @@ from voiceguide.playlists.loudness import (
     parse_ebur128_summary,
 )
 from voiceguide.playlists.probe import UnplayableError
+
+from test_playlist_audio import CountingRunner, apply_gain, make_silence, make_tone
 
 SUMMARY = """\
 [Parsed_ebur128_1 @ 0x55] t: 2.9  TARGET:-23 LUFS  M: -32.2 S: -32.2  I: -32.2 LUFS

@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-from test_playlist_audio import CountingRunner, make_corrupt_mp3, make_tone
 
 from voiceguide.errors import MusicError
 from voiceguide.playlists.probe import (
@@ -17,6 +16,8 @@ from voiceguide.playlists.probe import (
     parse_ffprobe_json,
     run_ffprobe,
 )
+
+from test_playlist_audio import CountingRunner, make_corrupt_mp3, make_tone
 
 
 @pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac", ".m4a", ".wav"])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_playlist_audio import CountingRunner, make_corrupt_mp3, make_silence, make_tone
 
 from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.errors import BadInputError, MusicError
@@ -13,6 +12,8 @@ from voiceguide.paths import Paths
 from voiceguide.playlists import PlaylistStore, resolve_tracks, shuffle_tracks
 from voiceguide.playlists.entries import PlaylistEntry
 from voiceguide.track import Track
+
+from test_playlist_audio import CountingRunner, make_corrupt_mp3, make_silence, make_tone
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio_helpers import find_clip, read_wav, rms_db
-from cli_helpers import run_cli
 from voiceguide.config import Config
 from voiceguide.paths import Paths
 from voiceguide.renderer import Renderer
 from voiceguide.session import Session, SessionOptions, prepare_session
 from voiceguide.voice import Voice, VoiceSettings, read_wav_mono
+
+from audio_helpers import find_clip, read_wav, rms_db
+from cli_helpers import run_cli
 
 RATE = 44_100
 
@@ -33,7 +34,9 @@ def session(routine: str, **options: object) -> Session:
 
 
 def render_all(renderer: Renderer, total: int, block: int) -> np.ndarray:
-    return np.concatenate([renderer.render(f, min(block, total - f)) for f in range(0, total, block)])
+    return np.concatenate(
+        [renderer.render(f, min(block, total - f)) for f in range(0, total, block)]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +45,16 @@ def full_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, P
     folder = tmp_path_factory.mktemp("full")
     home = folder / "home"
     wav, cues = folder / "session.wav", folder / "cues.json"
-    result = run_cli("render", "--routine", "hands-on-pumping", "-o", str(wav),
-                     "--cues-json", str(cues), env={"VOICEGUIDE_HOME": str(home)})
+    result = run_cli(
+        "render",
+        "--routine",
+        "hands-on-pumping",
+        "-o",
+        str(wav),
+        "--cues-json",
+        str(cues),
+        env={"VOICEGUIDE_HOME": str(home)},
+    )
     assert result.returncode == 0, result.stderr
     return wav, json.loads(cues.read_text()), home
 
@@ -53,7 +64,9 @@ def test_every_speech_cue_is_at_its_planned_frame(full_render) -> None:
     wav, plan, home = full_render
     audio, rate = read_wav(wav)
     assert rate == plan["sample_rate"] == RATE
-    voice = Voice(VoiceSettings(), Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).voice_cache_dir)
+    voice = Voice(
+        VoiceSettings(), Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).voice_cache_dir
+    )
     mono = audio.mean(axis=1)
     spoken = [c for c in plan["cues"] if c["text"]]
     assert len(spoken) >= 30
@@ -74,7 +87,7 @@ def test_length_equals_plan_and_nothing_at_full_scale(full_render) -> None:
     assert len(audio) == plan["total_frames"]
     assert int(np.abs(audio.astype(np.int32)).max()) < 32767
     steps = plan["steps"]
-    assert [s["id"] for s in steps][0] == "massage"
+    assert steps[0]["id"] == "massage"
     assert 20 * 60 * RATE < plan["total_frames"] < 25 * 60 * RATE
 
 
@@ -88,10 +101,24 @@ def test_music_under_speech_is_at_least_10_db_lower(full_render) -> None:
     flat = prepare_session(replace(Config(), duck_db=0.0), options, paths, warn)
     assert ducked.plan.to_json()["cues"] == plan_json["cues"]
     music_only = frozenset({"music"})
-    ducked_r = Renderer(ducked.plan, ducked.voice.clip, ducked.chime, ducked.end_chime,
-                        ducked.music, ducked.levels, layers=music_only)
-    flat_r = Renderer(flat.plan, flat.voice.clip, flat.chime, flat.end_chime, flat.music,
-                      flat.levels, layers=music_only)
+    ducked_r = Renderer(
+        ducked.plan,
+        ducked.voice.clip,
+        ducked.chime,
+        ducked.end_chime,
+        ducked.music,
+        ducked.levels,
+        layers=music_only,
+    )
+    flat_r = Renderer(
+        flat.plan,
+        flat.voice.clip,
+        flat.chime,
+        flat.end_chime,
+        flat.music,
+        flat.levels,
+        layers=music_only,
+    )
     checked = 0
     for span in plan_json["music_spans"]:
         a, b = span["start_frame"], span["end_frame"]
@@ -116,7 +143,9 @@ def test_block_by_block_equals_one_shot(tmp_path: Path) -> None:
     for block in (None, 4096, 3 * RATE + 7):
         s = session("demo")
         total = s.plan.total_frames
-        results.append(s.renderer.render(0, total) if block is None else render_all(s.renderer, total, block))
+        results.append(
+            s.renderer.render(0, total) if block is None else render_all(s.renderer, total, block)
+        )
         s.close()
     one_shot = results[0].tobytes()
     assert results[1].tobytes() == one_shot
@@ -162,8 +191,16 @@ def test_unwritable_output(tmp_path: Path) -> None:
 
 def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
     cues = tmp_path / "plan.json"
-    result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(tmp_path / "d.wav"),
-                     "--cues-json", str(cues))
+    result = run_cli(
+        "render",
+        "--routine",
+        "demo",
+        "--no-music",
+        "-o",
+        str(tmp_path / "d.wav"),
+        "--cues-json",
+        str(cues),
+    )
     assert result.returncode == 0, result.stderr
     plan = json.loads(cues.read_text())
     assert plan["sample_rate"] == RATE

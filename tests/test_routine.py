@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cli_helpers import run_cli
 from voiceguide.errors import RoutineError
 from voiceguide.routine import builtin_names, load_builtin, load_file, parse_routine, resolve
+
+from cli_helpers import run_cli
 
 DATA = Path(__file__).parent / "data" / "routines"
 
@@ -17,7 +18,11 @@ def test_builtins_load() -> None:
     assert builtin_names() == ["demo", "hands-on-pumping"]
     pumping = load_builtin("hands-on-pumping")
     assert [s.id for s in pumping.steps] == [
-        "massage", "pump", "massage-again", "pump-massage-first", "pump-massage-second",
+        "massage",
+        "pump",
+        "massage-again",
+        "pump-massage-first",
+        "pump-massage-second",
         "hand-express",
     ]
     defaults = [s.duration.default_seconds for s in pumping.steps]
@@ -58,7 +63,9 @@ def test_bad_files_name_file_line_and_key(name: str, expected: str) -> None:
         load_file(DATA / name)
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in DATA.glob("*.toml") if p.name != "good.toml"))
+@pytest.mark.parametrize(
+    "name", sorted(p.name for p in DATA.glob("*.toml") if p.name != "good.toml")
+)
 def test_cli_check_bad_file_one_line_exit_2(name: str) -> None:
     result = run_cli("routines", "check", str(DATA / name))
     assert result.returncode == 2, result.stderr

@@ -17,8 +17,13 @@ def routine() -> Routine:
 
 def spoken(routine: Routine) -> str:
     """Everything the program says or shows for this routine, lower-case, one line."""
-    parts = [routine.title, routine.description, *routine.intro_first_run, *routine.intro,
-             *routine.closing]
+    parts = [
+        routine.title,
+        routine.description,
+        *routine.intro_first_run,
+        *routine.intro,
+        *routine.closing,
+    ]
     for step in routine.steps:
         parts += [step.title, step.say, *(c.text for c in step.cues)]
     return " ".join(fill_sides(p, PlanSettings().first_side) for p in parts).lower()
@@ -43,7 +48,9 @@ def test_hands_help_the_pump_remove_milk(routine: Routine) -> None:
 
 
 def test_draining_more_fully_raises_supply(routine: Routine) -> None:
-    assert has(spoken(routine), r"draining the breast more fully", r"raises your overall milk supply")
+    assert has(
+        spoken(routine), r"draining the breast more fully", r"raises your overall milk supply"
+    )
 
 
 def test_more_fat_rich_hindmilk_helps_baby_grow(routine: Routine) -> None:
@@ -51,8 +58,12 @@ def test_more_fat_rich_hindmilk_helps_baby_grow(routine: Routine) -> None:
 
 
 def test_meant_for_parents_who_struggle_preterm_nicu(routine: Routine) -> None:
-    assert has(spoken(routine), r"struggle to express enough milk", r"premature babies",
-               r"neonatal intensive care")
+    assert has(
+        spoken(routine),
+        r"struggle to express enough milk",
+        r"premature babies",
+        r"neonatal intensive care",
+    )
 
 
 def test_study_48_percent(routine: Routine) -> None:
@@ -127,8 +138,12 @@ def test_step4_lumpy_places_full_ducts(routine: Routine) -> None:
 
 
 def test_step4_stroke_toward_pump_medium_pressure(routine: Routine) -> None:
-    assert has(step_text(routine, 3), r"outer edge in toward the pump", r"medium pressure",
-               r"empty the ducts")
+    assert has(
+        step_text(routine, 3),
+        r"outer edge in toward the pump",
+        r"medium pressure",
+        r"empty the ducts",
+    )
 
 
 def test_step4_3_to_5_minutes_default_4(routine: Routine) -> None:
@@ -154,7 +169,11 @@ def test_step6_richest_hindmilk_default_2_minutes(routine: Routine) -> None:
 
 def test_steps_in_order(routine: Routine) -> None:
     assert [s.id for s in routine.steps] == [
-        "massage", "pump", "massage-again", "pump-massage-first", "pump-massage-second",
+        "massage",
+        "pump",
+        "massage-again",
+        "pump-massage-first",
+        "pump-massage-second",
         "hand-express",
     ]
 
@@ -165,13 +184,20 @@ def test_tip_8_times_in_24_hours(routine: Routine) -> None:
 
 
 def test_tip_keep_pumping_2_minutes_after_flow_stops(routine: Routine) -> None:
-    assert has(spoken(routine), r"when the milk stops flowing, keep pumping for about 2 more minutes",
-               r"baby is still feeding", r"raise your supply")
+    assert has(
+        spoken(routine),
+        r"when the milk stops flowing, keep pumping for about 2 more minutes",
+        r"baby is still feeding",
+        r"raise your supply",
+    )
 
 
 def test_tip_music_helps_nicu_parents(routine: Routine) -> None:
-    assert has(spoken(routine), r"listening to music has been shown to increase the amount of milk",
-               r"intensive care")
+    assert has(
+        spoken(routine),
+        r"listening to music has been shown to increase the amount of milk",
+        r"intensive care",
+    )
 
 
 def test_tip_skin_to_skin(routine: Routine) -> None:
@@ -179,8 +205,11 @@ def test_tip_skin_to_skin(routine: Routine) -> None:
 
 
 def test_tip_separated_at_birth(routine: Routine) -> None:
-    assert has(spoken(routine), r"separated from your baby at birth",
-               r"start expressing within the first hours after birth")
+    assert has(
+        spoken(routine),
+        r"separated from your baby at birth",
+        r"start expressing within the first hours after birth",
+    )
 
 
 def test_tips_spread_over_steps(routine: Routine) -> None:
@@ -192,5 +221,9 @@ def test_tips_spread_over_steps(routine: Routine) -> None:
 # Safety line, spoken on the first run
 def test_safety_line(routine: Routine) -> None:
     first = " ".join(routine.intro_first_run).lower()
-    assert has(first, r"not medical advice", r"pain, a hard red area, or fever",
-               r"lactation consultant or a doctor")
+    assert has(
+        first,
+        r"not medical advice",
+        r"pain, a hard red area, or fever",
+        r"lactation consultant or a doctor",
+    )

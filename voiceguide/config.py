@@ -60,10 +60,12 @@ def load_config(path: Path) -> Config:
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
-            raise BadInputError(f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})")
+            raise BadInputError(
+                f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})"
+            )
         if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
             raise BadInputError(f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {value!r}")
-        values[key] = float(value) if float in _TYPES[key] else value
+        values[key] = float(value) if float in _TYPES[key] else value  # type: ignore[arg-type]
     config = replace(Config(), **values)
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")

@@ -9,15 +9,34 @@ from typing import Any
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
 from voiceguide.routine import Routine, Step
 
-SPOKEN_KINDS = frozenset({"intro", "announce", "tip", "say", "halfway", "one-minute", "closing"})
+SPOKEN_KINDS = frozenset(
+    {"intro", "announce", "repeat", "tip", "say", "halfway", "one-minute", "closing"}
+)
 CHIME_KINDS = frozenset({"chime", "end-chime"})
 # Lower number wins when two cues of one step would overlap.
-_PRIORITY = {"announce": 0, "chime": 1, "one-minute": 2, "halfway": 3, "tip": 4, "say": 4}
+_PRIORITY = {
+    "announce": 0,
+    "repeat": 0.5,
+    "chime": 1,
+    "one-minute": 2,
+    "halfway": 3,
+    "tip": 4,
+    "say": 4,
+}
 HALFWAY_MIN_SECONDS = 240.0
 ONE_MINUTE_MIN_SECONDS = 120.0
 HALFWAY_TEXT = "Halfway there."
 ONE_MINUTE_TEXT = "One minute left in this step."
 _STEP_JSON_KEYS = ("id", "title", "start_frame", "end_frame", "music")
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A line spoken `offset_frames` after a step's start, on request (kind "repeat")."""
+
+    step_id: str
+    offset_frames: int
+    text: str
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,8 @@ class PlanSettings:
     music_fade_out_seconds: float = 2.0
     step_seconds: Mapping[str, float] = field(default_factory=dict)
     """Durations chosen by the user (or extended live), by step id; default otherwise."""
+    inserts: tuple[Insert, ...] = ()
+    """Lines added live (repeat the instructions); each lengthens its step by its own length."""
 
     def frames(self, seconds: float) -> int:
         return seconds_to_frames(seconds, self.sample_rate_hz)
@@ -121,6 +142,15 @@ class Plan:
             if step.start_frame <= frame < step.end_frame:
                 return step
         return None
+
+    def music_cursor(self, frame: int) -> int:
+        """Music frames played before `frame` (where the music stands at that point)."""
+        cursor = 0
+        for span in self.music_spans:
+            if frame <= span.start_frame:
+                break
+            cursor = span.music_frame + min(frame, span.end_frame) - span.start_frame
+        return cursor
 
     def cues_for(self, step_id: str) -> list[Cue]:
         return [c for c in self.cues if c.step_id == step_id]
@@ -260,21 +290,26 @@ def _lay_out_step(
     announce_frames = clip_frames(text)
     # A step never ends before its announcement and its chime have room.
     chime_room = chime_frames + settings.frames(settings.chime_gap_seconds)
-    frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
+    base_frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
+    inserts = [i for i in settings.inserts if i.step_id == step.id]
+    # An inserted line must not eat into the step's time: the step grows by its length.
+    frames = base_frames + sum(clip_frames(i.text) + gap for i in inserts)
     end = start + frames
 
-    wanted: list[tuple[int, int, str, str]] = [(0, start, "announce", text)]
+    wanted: list[tuple[float, int, str, str]] = [(0, start, "announce", text)]
     chime_at = end - chime_frames - settings.frames(settings.chime_gap_seconds)
     wanted.append((1, chime_at, "chime", ""))
     if seconds >= ONE_MINUTE_MIN_SECONDS:
         wanted.append((2, end - settings.frames(60), "one-minute", ONE_MINUTE_TEXT))
     if seconds >= HALFWAY_MIN_SECONDS:
-        wanted.append((3, start + frames // 2, "halfway", HALFWAY_TEXT))
+        wanted.append((3, start + base_frames // 2, "halfway", HALFWAY_TEXT))
     for cue in step.cues:
         offset = settings.frames(cue.at_seconds)
         at = start + offset if offset >= 0 else end + offset
         cue_text = fill_sides(cue.text, settings.first_side)
         wanted.append((_PRIORITY[cue.kind], at, cue.kind, cue_text))
+    for insert in inserts:
+        wanted.append((_PRIORITY["repeat"], start + insert.offset_frames, "repeat", insert.text))
     wanted.sort(key=lambda w: (w[0], w[1]))
 
     placed: list[Cue] = []

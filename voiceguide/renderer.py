@@ -70,12 +70,15 @@ class Renderer:
         self._envelope = MusicEnvelope(plan)
         self._starts = np.array([c.start_frame for c in plan.cues], dtype=np.int64)
 
-    def render(self, start_frame: int, n_frames: int) -> np.ndarray:
-        """The mixed block [start_frame, start_frame + n_frames) as int16, shape (n, 2)."""
+    def render(self, start_frame: int, n_frames: int, music_shift_frames: int = 0) -> np.ndarray:
+        """The mixed block [start_frame, start_frame + n_frames) as int16, shape (n, 2).
+
+        `music_shift_frames` moves the music against the plan (live edits keep it flowing).
+        """
         mix = np.zeros((n_frames, CHANNELS), dtype=np.float32)
         end = start_frame + n_frames
         if self.music is not None and "music" in self.layers:
-            self._add_music(mix, start_frame, end)
+            self._add_music(mix, start_frame, end, music_shift_frames)
         for cue in self._cues_between(start_frame, end):
             self._add_cue(mix, cue, start_frame, end)
         limited = soft_limit(mix)
@@ -85,13 +88,13 @@ class Renderer:
         last = int(np.searchsorted(self._starts, end, side="left"))
         return [c for c in self.plan.cues[:last] if c.end_frame > start]
 
-    def _add_music(self, mix: np.ndarray, start: int, end: int) -> None:
+    def _add_music(self, mix: np.ndarray, start: int, end: int, shift: int) -> None:
         assert self.music is not None
         for span in self.plan.music_spans:
             a, b = max(start, span.start_frame), min(end, span.end_frame)
             if a >= b:
                 continue
-            block = self.music.read(span.music_frame + (a - span.start_frame), b - a)
+            block = self.music.read(span.music_frame + (a - span.start_frame) + shift, b - a)
             gain = self._envelope.gain(a, b - a) * self._music_gain
             mix[a - start : b - start] += block * gain[:, None]
 

@@ -36,8 +36,29 @@ def to_mix_rate(samples: np.ndarray, rate_hz: int) -> np.ndarray:
         return upsample_2x(samples)
     pcm = np.clip(samples * 32767.0, -32768, 32767).astype("<i2").tobytes()
     out = subprocess.run(
-        ["ffmpeg", "-nostdin", "-v", "error", "-f", "s16le", "-ar", str(rate_hz), "-ac", "1",
-         "-i", "pipe:0", "-f", "s16le", "-ar", str(MIX_RATE_HZ), "-ac", "1", "pipe:1"],
-        input=pcm, capture_output=True, check=True,
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-f",
+            "s16le",
+            "-ar",
+            str(rate_hz),
+            "-ac",
+            "1",
+            "-i",
+            "pipe:0",
+            "-f",
+            "s16le",
+            "-ar",
+            str(MIX_RATE_HZ),
+            "-ac",
+            "1",
+            "pipe:1",
+        ],
+        input=pcm,
+        capture_output=True,
+        check=True,
     ).stdout
     return np.frombuffer(out, dtype="<i2").astype(np.float64) / 32768.0

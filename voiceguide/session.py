@@ -125,9 +125,7 @@ def music_stream(
     return MusicStream([bed_track()], crossfade_frames=0), "the bundled music"
 
 
-def prepare_session(
-    config: Config, options: SessionOptions, paths: Paths, warn: Warn
-) -> Session:
+def prepare_session(config: Config, options: SessionOptions, paths: Paths, warn: Warn) -> Session:
     """Everything needed to render: clips are synthesized (or read from the cache) here."""
     routine = resolve(options.routine or config.routine, paths.routines_dir)
     settings = plan_settings(config, options)

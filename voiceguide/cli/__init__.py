@@ -75,7 +75,9 @@ _mount_optional()
 def _configure_logging(debug: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(levelname)s %(name)s: %(message)s" if debug else "warning: %(message)s")
+        logging.Formatter(
+            "%(levelname)s %(name)s: %(message)s" if debug else "warning: %(message)s"
+        )
     )
     root = logging.getLogger("voiceguide")
     root.handlers[:] = [handler]

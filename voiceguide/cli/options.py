@@ -23,7 +23,9 @@ class SessionFlags:
     no_music = typer.Option(False, "--no-music", help="Speech and chimes only.")
     shuffle = typer.Option(False, "--shuffle", help="Shuffle the tracks (the seed is printed).")
     seed = typer.Option(None, "--seed", help="Shuffle with this seed (replays a shuffled session).")
-    voice = typer.Option(None, "--voice", help="espeak-ng voice, e.g. en-us (see `voiceguide voices`).")
+    voice = typer.Option(
+        None, "--voice", help="espeak-ng voice, e.g. en-us (see `voiceguide voices`)."
+    )
     engine = typer.Option(None, "--engine", help="Speech engine: pyttsx3 (default) or espeak-ng.")
     rate = typer.Option(None, "--rate", help="Speaking rate in words per minute (default 150).")
     speech_level = typer.Option(None, "--speech-level", help="Speech level change in dB (e.g. -3).")

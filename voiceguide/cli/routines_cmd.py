@@ -44,7 +44,9 @@ def list_routines(ctx: typer.Context) -> None:
         table.add_row(name, routine.title, str(len(routine.steps)), _length(routine), "built-in")
     for path in user_routine_files(paths.routines_dir):
         routine = load_file(path)
-        table.add_row(path.stem, routine.title, str(len(routine.steps)), _length(routine), str(path))
+        table.add_row(
+            path.stem, routine.title, str(len(routine.steps)), _length(routine), str(path)
+        )
     console().print(table)
     console().print(f"Your routines folder: {paths.routines_dir}", markup=False)
 

@@ -1,0 +1,194 @@
+"""A private PulseAudio with a null sink, and a recorder of its monitor: real sound, no card.
+
+The server gets its own runtime dir and socket; it is stopped by PID. A silent keep-alive
+stream keeps the null sink running, so the monitor delivers frames continuously and the
+recording's clock follows the wall clock (an idle null sink delivers nothing).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+RATE = 44_100
+SINK = "voiceguide_test"
+
+
+class PulseServer:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.socket = folder / "native"
+        self.server = f"unix:{self.socket}"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.keepalive: subprocess.Popen[bytes] | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "PULSE_SERVER": self.server,
+            "PULSE_RUNTIME_PATH": str(self.folder),
+            "XDG_RUNTIME_DIR": str(self.folder),
+        }
+
+    def start(self) -> None:
+        if shutil.which("pulseaudio") is None:
+            raise RuntimeError("pulseaudio is not installed (make deps)")
+        self.folder.mkdir(parents=True, exist_ok=True)
+        log = (self.folder / "pulseaudio.log").open("wb")
+        env = {**os.environ, **self.env, "HOME": str(self.folder)}
+        self.process = subprocess.Popen(
+            [
+                "pulseaudio",
+                "-n",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--use-pid-file=no",
+                "--disallow-exit=yes",
+                "--log-target=stderr",
+                "-L",
+                f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
+                "-L",
+                f"module-null-sink sink_name={SINK} rate={RATE} channels=2",
+                "-L",
+                "module-always-sink",
+            ],
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env=env,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            ok = (
+                subprocess.run(
+                    ["pactl", "info"],
+                    env={**os.environ, **self.env},
+                    capture_output=True,
+                    check=False,
+                ).returncode
+                == 0
+            )
+            if ok:
+                break
+            if self.process.poll() is not None:
+                raise RuntimeError((self.folder / "pulseaudio.log").read_text(errors="replace"))
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("pulseaudio did not start")
+        self.keepalive = subprocess.Popen(
+            [
+                "pacat",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=2",
+                "--latency-msec=50",
+                f"--device={SINK}",
+            ],
+            stdin=subprocess.PIPE,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self._feed = threading.Thread(target=self._feed_silence, daemon=True)
+        self._feed.start()
+        time.sleep(0.3)
+
+    def _feed_silence(self) -> None:
+        chunk = bytes(RATE // 10 * 4)
+        assert self.keepalive is not None and self.keepalive.stdin is not None
+        try:
+            while self.keepalive.poll() is None:
+                self.keepalive.stdin.write(chunk)
+                self.keepalive.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            return
+
+    def stop(self) -> None:
+        for process in (self.keepalive, self.process):
+            if process is not None and process.poll() is None:
+                os.kill(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+@dataclass
+class Recording:
+    """What the monitor delivered: frames and, per chunk, when it arrived (monotonic)."""
+
+    chunks: list[bytes] = field(default_factory=list)
+    arrivals: list[tuple[float, int]] = field(default_factory=list)  # (time, frames so far)
+
+    def frames(self) -> np.ndarray:
+        data = b"".join(self.chunks)
+        usable = len(data) // 4 * 4
+        return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, 2)
+
+    def time_of(self, frame: int) -> float:
+        """Monotonic time at which recorded `frame` was delivered (first chunk holding it)."""
+        for arrived, count in self.arrivals:
+            if count > frame:
+                return arrived
+        return self.arrivals[-1][0]
+
+
+class Recorder:
+    """`parec` on the null sink's monitor, read by a thread."""
+
+    def __init__(self, server: PulseServer) -> None:
+        self.server = server
+        self.recording = Recording()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> Recording:
+        self.process = subprocess.Popen(
+            [
+                "parec",
+                "--raw",
+                "--format=s16le",
+                f"--rate={RATE}",
+                "--channels=2",
+                "--latency-msec=10",
+                f"--device={SINK}.monitor",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, **self.server.env},
+        )
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 5
+        while not self.recording.arrivals and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.recording
+
+    def _read(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        total = 0
+        while True:
+            data = self.process.stdout.read1(4096)  # type: ignore[attr-defined]
+            if not data:
+                return
+            total += len(data)
+            self.recording.chunks.append(data)
+            self.recording.arrivals.append((time.monotonic(), total // 4))
+
+    def __exit__(self, *exc: object) -> None:
+        time.sleep(0.3)
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=5)
+        if self.thread is not None:
+            self.thread.join(timeout=5)

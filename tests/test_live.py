@@ -1,0 +1,216 @@
+"""The live session on a real sound server: what a listener hears, measured from the monitor."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import signal
+import subprocess
+import sys
+import termios
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.conductor import Conductor
+from voiceguide.config import Config
+from voiceguide.paths import Paths
+from voiceguide.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
+from voiceguide.session import SessionOptions, prepare_session
+from voiceguide.voice import Voice, VoiceSettings, read_wav_mono
+
+from audio_helpers import find_clip, read_wav
+from cli_helpers import run_cli
+from soundserver import RATE, Recorder
+
+pytestmark = pytest.mark.sound
+DATA = Path(__file__).parent / "data" / "routines"
+MS5 = RATE * 5 // 1000
+
+
+def align(
+    recording: np.ndarray, reference: np.ndarray, ref_frame: int, guess: int, search: int = RATE
+) -> int:
+    """Offset (recording frame - reference frame) that lines up reference[ref_frame:] exactly."""
+    template = reference[ref_frame : ref_frame + RATE // 2, 0].astype(np.float64)
+    found, score = find_clip(
+        recording[:, 0].astype(np.float64), template, ref_frame + guess, search
+    )
+    assert score > 0.99, score
+    return found - ref_frame
+
+
+def first_sound(frames: np.ndarray) -> int:
+    return int(np.flatnonzero(np.abs(frames[:, 0].astype(np.int32)) > 20)[0])
+
+
+def zero_runs(frames: np.ndarray) -> int:
+    """Longest run of digital silence (both channels exactly zero), in frames."""
+    silent = np.all(frames == 0, axis=1).astype(np.int8)
+    if not silent.any():
+        return 0
+    edges = np.diff(np.concatenate([[0], silent, [0]]))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return int((ends - starts).max())
+
+
+def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Path) -> None:
+    env = {**pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    wav, cues_json = tmp_path / "demo.wav", tmp_path / "demo.json"
+    rendered = run_cli(
+        "render", "--routine", "demo", "-o", str(wav), "--cues-json", str(cues_json), env=env
+    )
+    assert rendered.returncode == 0, rendered.stderr
+    reference, _ = read_wav(wav)
+    plan = json.loads(cues_json.read_text())
+    with Recorder(pulse) as recording:
+        result = run_cli("start", "--routine", "demo", env=env, timeout=200)
+    assert result.returncode == 0, result.stderr
+    assert "Done: 6 of 6 steps" in result.stdout
+    heard = recording.frames()
+    offset = first_sound(heard) - first_sound(reference)
+    offset = align(heard, reference, first_sound(reference), offset, search=RATE // 10)
+
+    # Every spoken cue, found by its own clip, at the planned distance from the first one.
+    voice = Voice(VoiceSettings(), Paths.from_environment(env).voice_cache_dir)
+    mono = heard.mean(axis=1)
+    onsets = []
+    for cue in (c for c in plan["cues"] if c["text"]):
+        clip, _ = read_wav_mono(voice.cache_path(cue["text"]))
+        found, score = find_clip(mono, clip * 32768, cue["start_frame"] + offset, RATE // 10)
+        assert score > 0.8, cue["text"]
+        onsets.append((cue["start_frame"], found))
+    assert len(onsets) >= 10
+    for (plan_a, heard_a), (plan_b, heard_b) in pairwise(onsets):
+        assert abs((heard_b - heard_a) - (plan_b - plan_a)) <= MS5
+
+    # No dropout inside music: no digital silence over 5 ms, and the same samples as the file.
+    for span in plan["music_spans"]:
+        part = heard[span["start_frame"] + offset : span["end_frame"] + offset]
+        assert zero_runs(part) <= MS5
+    same = heard[offset : offset + len(reference)]
+    assert len(same) == len(reference)
+    differing = np.any(same != reference, axis=1)
+    assert differing.sum() == 0, np.flatnonzero(differing)[:10] / RATE
+
+
+def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path: Path) -> None:
+    session = prepare_session(
+        Config(),
+        SessionOptions(routine=str(DATA / "live-edits.toml")),
+        Paths.from_environment(),
+        lambda message: None,
+    )
+    conductor = Conductor(session)
+    calls: dict[str, tuple[float, int]] = {}
+    with Recorder(pulse_env) as recording:
+        started = time.monotonic()
+        conductor.start()
+
+        def at(seconds: float) -> None:
+            time.sleep(max(0.0, started + seconds - time.monotonic()))
+
+        at(6.0)
+        calls["pause"] = (time.monotonic(), conductor.pause())
+        at(8.0)
+        calls["resume"] = (time.monotonic(), conductor.resume())
+        at(12.0)
+        calls["extend"] = (time.monotonic(), conductor.extend(5))
+        at(24.0)
+        calls["next"] = (time.monotonic(), conductor.next_step())
+        assert conductor.wait(60)
+    events = [e.kind for e in conductor.poll()]
+    session.close()
+    assert {"paused", "resumed", "extended", "next"} <= set(events)
+    assert conductor.player.error is None
+
+    heard = recording.frames()
+    timeline = conductor.timeline
+    expected = timeline.render(0, timeline.end_frame)
+    pause_frame = calls["pause"][1]
+    assert calls["resume"][1] == pause_frame  # resumes exactly where the sound stopped
+
+    # Before the pause: exactly the plan, up to the fade.
+    before = align(
+        heard,
+        expected,
+        first_sound(expected),
+        first_sound(heard) - first_sound(expected),
+        search=RATE // 10,
+    )
+    a = pause_frame - PAUSE_FADE_FRAMES
+    assert np.array_equal(heard[before : before + a], expected[:a])
+    # After the resume: exactly the rest of the timeline (extend and skip included).
+    after = align(
+        heard,
+        expected,
+        pause_frame + RESUME_FADE_FRAMES,
+        before + int(2.0 * RATE),
+        search=RATE // 2,
+    )
+    b = pause_frame + RESUME_FADE_FRAMES
+    rest = expected[b:]
+    assert np.array_equal(heard[after + b : after + b + len(rest)], rest)
+    # Nothing played twice or lost: between the two is only the silence of the pause, which
+    # began up to 0.5 s after the pause call and ended when resume was called 2 s after it.
+    gap = heard[before + pause_frame : after + pause_frame]
+    assert np.abs(gap.astype(np.int32)).max() <= 1
+    assert 1.5 <= (after - before) / RATE <= 2.1
+
+    # Each control is heard within half a second of the call.
+    silent_at = recording.time_of(before + pause_frame)
+    assert silent_at - calls["pause"][0] <= 0.5
+    assert recording.time_of(after + pause_frame) - calls["resume"][0] <= 0.5
+    for name in ("extend", "next"):
+        called, frame = calls[name]
+        assert recording.time_of(after + frame) - called <= 0.5, name
+    # The edits changed the timeline as asked: the first step grew by 5 s, the second was cut.
+    steps = {s.id: s for s in session.plan.steps}
+    assert steps["a"].end_frame - steps["a"].start_frame == 17 * RATE
+
+
+def test_sigint_stops_the_sound_fast_and_restores_the_terminal(pulse, tmp_path: Path) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    controller, terminal = pty.openpty()
+    before = termios.tcgetattr(terminal)
+    with Recorder(pulse) as recording:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            heard = recording.frames()
+            if len(heard) and np.abs(heard[-RATE // 10 :].astype(np.int32)).max() > 1000:
+                break
+            time.sleep(0.05)
+        time.sleep(1.0)
+        assert termios.tcgetattr(terminal)[3] != before[3]  # cbreak while running
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=10)
+        time.sleep(0.8)
+    assert code == 130, process.stderr.read().decode() if process.stderr else ""
+    heard = recording.frames()
+    loud = np.flatnonzero(np.abs(heard.astype(np.int32)).max(axis=1) > 30)
+    assert recording.time_of(int(loud[-1])) - sent <= 0.5
+    assert termios.tcgetattr(terminal) == before
+    os.close(controller)
+    os.close(terminal)
+
+
+def test_no_audio_output_is_one_clear_line(tmp_path: Path) -> None:
+    env = {"PULSE_SERVER": f"unix:{tmp_path}/no-server", "VOICEGUIDE_HOME": str(tmp_path / "h")}
+    result = run_cli("start", "--routine", "demo", env=env, timeout=60)
+    assert result.returncode == 3
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("error: no audio output could be opened")
+    assert "voiceguide render -o" in lines[-1]
+    assert "Traceback" not in result.stderr

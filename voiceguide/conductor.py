@@ -1,0 +1,243 @@
+"""The conductor: controls in step terms (pause, next, back, repeat, extend), position, events.
+
+It turns each control into a re-plan and a cut of the live timeline, and turns the playhead
+into events (step started, cue spoken, paused, finished) for the display and the log. Controls
+return at once: they never wait for audio.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, replace
+
+from voiceguide.audioformat import MIX_RATE_HZ, frames_to_seconds
+from voiceguide.plan import Insert, Plan, PlannedStep, announcement
+from voiceguide.player import LivePlayer
+from voiceguide.renderer import Renderer
+from voiceguide.session import Session
+from voiceguide.sinks.simpleaudio_sink import SimpleaudioSink
+from voiceguide.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+EXTEND_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    """step-started, cue, paused, resumed, next, back, repeat, extended, finished, stopped."""
+    output_frame: int
+    step: PlannedStep | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class PlayState:
+    """What the display shows, computed from the playhead."""
+
+    paused: bool
+    finished: bool
+    step_number: int | None
+    step_count: int
+    step_title: str
+    step_elapsed_seconds: float
+    step_total_seconds: float
+    caption: str
+    next_title: str
+    session_left_seconds: float
+    session_elapsed_seconds: float
+
+
+class Conductor:
+    def __init__(self, session: Session, sink: SimpleaudioSink | None = None) -> None:
+        self.session = session
+        self.timeline = Timeline(session.renderer)
+        self.player = LivePlayer(self.timeline, sink or SimpleaudioSink())
+        self._events: list[Event] = []
+        self._polled_frame = 0
+        self._lock = threading.Lock()
+        self.steps_started: list[str] = []
+        self.stopped = False
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        self.player.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self.player.wait(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self.player.finished
+
+    def stop(self) -> None:
+        """Stop the sound now (q, Ctrl-C, SIGTERM)."""
+        frame = self.player.playhead_frame()
+        self.player.stop()
+        self.stopped = True
+        self._emit(Event("stopped", frame))
+
+    # -- controls ---------------------------------------------------------------------------
+    def toggle_pause(self) -> None:
+        if self.player.paused:
+            self.resume()
+        else:
+            self.pause()
+
+    def pause(self) -> int:
+        at = self.player.pause()
+        self._emit(Event("paused", at))
+        return at
+
+    def resume(self) -> int:
+        at = self.player.resume()
+        self._emit(Event("resumed", at))
+        return at
+
+    def next_step(self) -> int | None:
+        """End the current step now and go on with the next one (or the closing)."""
+        with self.player.editing() as at:
+            plan, plan_frame = self.timeline.locate(at)
+            step = plan.step_at(plan_frame)
+            if step is None:
+                if plan_frame < plan.steps[0].start_frame:  # still in the intro
+                    self._cut_to(at, self.session.renderer, plan.steps[0].start_frame)
+                    self._emit(Event("next", at, plan.steps[0]))
+                    return at
+                return None  # in the closing: nothing to skip to
+            elapsed = frames_to_seconds(plan_frame - step.start_frame)
+            new_plan = self._replan(step_seconds={step.id: max(elapsed, 1.0)})
+            following = (
+                new_plan.steps[step.index + 1].start_frame
+                if step.index + 1 < len(new_plan.steps)
+                else new_plan.steps[step.index].end_frame
+            )
+            self._cut_to(at, self.session.renderer, following)
+            self._emit(Event("next", at, step))
+            return at
+
+    def back(self) -> int | None:
+        """Start the current step again from its announcement."""
+        with self.player.editing() as at:
+            plan, plan_frame = self.timeline.locate(at)
+            step = plan.step_at(plan_frame)
+            target = step.start_frame if step is not None else 0
+            if step is None and plan_frame >= plan.steps[-1].end_frame:
+                step = plan.steps[-1]
+                target = step.start_frame
+            renderer = self.timeline.segment_at(at).renderer
+            self._cut_to(at, renderer, target)
+            self._emit(Event("back", at, step))
+            return at
+
+    def repeat(self) -> int | None:
+        """Say the current step's instructions again now; the step keeps its remaining time."""
+        with self.player.editing() as at:
+            plan, plan_frame = self.timeline.locate(at)
+            step = plan.step_at(plan_frame)
+            if step is None:
+                return None
+            text = "Again: " + announcement(self.session.routine, step.index, self.session.settings)
+            insert = Insert(step.id, plan_frame - step.start_frame, text)
+            settings = self.session.settings
+            new_plan = self._replan(inserts=(*settings.inserts, insert))
+            self._cut_to(at, self.session.renderer, new_plan.steps[step.index].start_frame
+                         + (plan_frame - step.start_frame))  # fmt: skip
+            self._emit(Event("repeat", at, step, text))
+            return at
+
+    def extend(self, seconds: float = EXTEND_SECONDS) -> int | None:
+        """One more minute (by default) on the current step; later cues move with it."""
+        with self.player.editing() as at:
+            plan, plan_frame = self.timeline.locate(at)
+            step = plan.step_at(plan_frame)
+            if step is None:
+                return None
+            chosen = self.session.settings.step_seconds.get(
+                step.id, self.session.routine.steps[step.index].duration.default_seconds
+            )
+            self._replan(step_seconds={step.id: chosen + seconds})
+            self._cut_to(at, self.session.renderer, plan_frame)
+            self._emit(Event("extended", at, step, f"+{seconds:.0f} s"))
+            return at
+
+    def _replan(
+        self,
+        step_seconds: dict[str, float] | None = None,
+        inserts: tuple[Insert, ...] | None = None,
+    ) -> Plan:
+        settings = self.session.settings
+        merged = dict(settings.step_seconds)
+        merged.update(step_seconds or {})
+        new_settings = replace(
+            settings,
+            step_seconds=merged,
+            inserts=settings.inserts if inserts is None else inserts,
+        )
+        return self.session.replan(new_settings)
+
+    def _cut_to(self, at: int, renderer: Renderer, plan_frame: int) -> None:
+        self.player.cut(renderer, plan_frame, at_frame=at)
+        # Events already reported stay reported; those after the cut come from the new plan.
+        self._polled_frame = min(self._polled_frame, at)
+
+    # -- position and events ------------------------------------------------------------------
+    def _emit(self, event: Event) -> None:
+        with self._lock:
+            self._events.append(event)
+
+    def poll(self) -> list[Event]:
+        """Events up to the playhead since the last poll, in order."""
+        playhead = self.player.playhead_frame()
+        found = []
+        if playhead > self._polled_frame:
+            for item in self.timeline.events_between(self._polled_frame, playhead + 1):
+                if item.kind == "step" and item.step is not None:
+                    if not self.steps_started or self.steps_started[-1] != item.step.id:
+                        self.steps_started.append(item.step.id)
+                    found.append(Event("step-started", item.output_frame, item.step))
+                elif item.cue is not None and item.cue.spoken:
+                    found.append(Event("cue", item.output_frame, None, item.cue.text))
+            self._polled_frame = playhead + 1
+        if self.player.finished and not self.stopped:
+            end = self.timeline.end_frame
+            if not any(e.kind == "finished" for e in self._events):
+                found.append(Event("finished", end))
+        with self._lock:
+            events, self._events = self._events, []
+        return sorted([*events, *found], key=lambda e: e.output_frame)
+
+    def state(self) -> PlayState:
+        playhead = self.player.playhead_frame()
+        plan, plan_frame = self.timeline.locate(playhead)
+        step = plan.step_at(plan_frame)
+        caption = ""
+        for cue in plan.cues:
+            if cue.spoken and cue.start_frame <= plan_frame < cue.end_frame:
+                caption = cue.text
+                break
+        if step is not None:
+            following = plan.steps[step.index + 1].title if step.index + 1 < len(plan.steps) else ""
+            next_title = following or "closing"
+        elif plan_frame < plan.steps[0].start_frame:
+            next_title = plan.steps[0].title
+        else:
+            next_title = ""
+        return PlayState(
+            paused=self.player.paused,
+            finished=self.player.finished,
+            step_number=None if step is None else step.index + 1,
+            step_count=len(plan.steps),
+            step_title=(step.title if step else
+                        "Getting ready" if plan_frame < plan.steps[0].start_frame else "Closing"),
+            step_elapsed_seconds=0.0 if step is None
+            else frames_to_seconds(plan_frame - step.start_frame),
+            step_total_seconds=0.0 if step is None
+            else frames_to_seconds(step.end_frame - step.start_frame),
+            caption=caption,
+            next_title=next_title,
+            session_left_seconds=max(0.0, (self.timeline.end_frame - playhead) / MIX_RATE_HZ),
+            session_elapsed_seconds=playhead / MIX_RATE_HZ,
+        )  # fmt: skip

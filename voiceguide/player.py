@@ -1,0 +1,203 @@
+"""The live player: a producer thread keeps the sink's buffer filled from the timeline.
+
+Everything here works in output frames. Edits (cut, pause, resume) take effect a fixed
+margin ahead of the estimated playhead: far enough that the device has not read that part
+of the buffer yet, near enough that the listener hears the change within half a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
+from voiceguide.renderer import Renderer
+from voiceguide.sinks.simpleaudio_sink import PRIME_FRAMES, SimpleaudioSink
+from voiceguide.timeline import Timeline
+
+log = logging.getLogger(__name__)
+
+EDIT_MARGIN_FRAMES = int(0.3 * MIX_RATE_HZ)
+PAUSE_FADE_FRAMES = int(0.08 * MIX_RATE_HZ)
+RESUME_FADE_FRAMES = int(0.03 * MIX_RATE_HZ)
+BLOCK_FRAMES = 4096
+TAIL_FRAMES = MIX_RATE_HZ // 2  # silence written after the end before stopping
+
+
+class LivePlayer:
+    """Plays a Timeline through a SimpleaudioSink; thread-safe controls on output frames."""
+
+    def __init__(self, timeline: Timeline, sink: SimpleaudioSink) -> None:
+        self.timeline = timeline
+        self.sink = sink
+        self._lock = threading.RLock()
+        self._wake = threading.Event()
+        self._write_frame = 0
+        self._paused_at: int | None = None
+        self._halt_after: int | None = None
+        self._fade_in_at: int | None = None
+        self._stop = False
+        self._finished = threading.Event()
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(
+            target=self._produce, name="voiceguide-producer", daemon=True
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> None:
+        """Prime the buffer, start playback and the producer."""
+        self.sink.open(MIX_RATE_HZ, self.timeline.end_frame)
+        with self._lock:
+            self._fill(min(PRIME_FRAMES, self.timeline.end_frame + TAIL_FRAMES))
+        self.sink.start(0)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once the session has played to its end (or stopped)."""
+        return self._finished.wait(timeout)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def stop(self) -> None:
+        """Silence now (Ctrl-C, q): the sound ends within the device's buffer, ~0.2 s."""
+        with self._lock:
+            self._stop = True
+            self._wake.set()
+        self.sink.abort()
+        self._finished.set()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout=2.0)
+
+    # -- position ---------------------------------------------------------------------------
+    def playhead_frame(self) -> int:
+        return min(self.sink.playhead_frame(), self.timeline.end_frame)
+
+    @property
+    def paused(self) -> bool:
+        return self._paused_at is not None
+
+    def edit_frame(self) -> int:
+        """The first output frame an edit can still change."""
+        with self._lock:
+            if self._paused_at is not None:
+                return self._paused_at
+            return min(self.sink.playhead_frame() + EDIT_MARGIN_FRAMES, self._write_frame)
+
+    # -- controls -------------------------------------------------------------------------
+    @contextmanager
+    def editing(self) -> Iterator[int]:
+        """Hold the producer still; yields the first output frame an edit can change."""
+        with self._lock:
+            yield self.edit_frame()
+
+    def cut(self, renderer: Renderer, plan_frame: int, at_frame: int | None = None) -> int:
+        """From the edit frame on, play `renderer`'s plan from `plan_frame`; returns that frame."""
+        with self._lock:
+            at = self.edit_frame() if at_frame is None else at_frame
+            self.timeline.cut(at, renderer, plan_frame)
+            self._write_frame = min(self._write_frame, at)
+            if self._paused_at is not None:
+                self._paused_at = at
+            self._wake.set()
+            return at
+
+    def pause(self) -> int:
+        """Fade out just ahead of the playhead, then stop; returns the frame to resume at."""
+        with self._lock:
+            if self._paused_at is not None:
+                return self._paused_at
+            at = self.edit_frame()
+            start = max(at - PAUSE_FADE_FRAMES, 0)
+            block = self.timeline.render(start, at - start).astype(np.float32)
+            ramp = np.linspace(1.0, 0.0, len(block), dtype=np.float32)
+            self.sink.write_at(start, np.rint(block * ramp[:, None]).astype(np.int16))
+            self.sink.write_at(at, np.zeros((EDIT_MARGIN_FRAMES * 2, CHANNELS), dtype=np.int16))
+            self._paused_at = at
+            self._halt_after = at + MIX_RATE_HZ // 10
+            self._write_frame = at
+            self._wake.set()
+            return at
+
+    def resume(self) -> int:
+        """Continue at exactly the frame where the sound stopped, with a short fade-in."""
+        with self._lock:
+            at = self._paused_at
+            if at is None:
+                return self.playhead_frame()
+            self._paused_at = None
+            self._halt_after = None
+            self._write_frame = at
+            self._fade_in_at = at
+            self._fill(at + PRIME_FRAMES)
+            self.sink.start(at)
+            self._wake.set()
+            return at
+
+    # -- producer -------------------------------------------------------------------------
+    def _fill(self, until_frame: int) -> None:
+        """Render [write_frame, until_frame) into the sink buffer (lock held)."""
+        limit = min(until_frame, self.timeline.end_frame + TAIL_FRAMES, self.sink.capacity_frames)
+        while self._write_frame < limit:
+            n = min(BLOCK_FRAMES, limit - self._write_frame)
+            block = self.timeline.render(self._write_frame, n)
+            if self._fade_in_at is not None:
+                block = self._apply_fade_in(self._write_frame, block)
+            self.sink.write_at(self._write_frame, block)
+            self._write_frame += n
+
+    def _apply_fade_in(self, frame: int, block: np.ndarray) -> np.ndarray:
+        assert self._fade_in_at is not None
+        offset = frame - self._fade_in_at
+        if offset >= RESUME_FADE_FRAMES:
+            self._fade_in_at = None
+            return block
+        n = min(RESUME_FADE_FRAMES - offset, len(block))
+        ramp = (np.arange(offset, offset + n, dtype=np.float32) + 0.5) / RESUME_FADE_FRAMES
+        faded = block.astype(np.float32)
+        faded[:n] *= ramp[:, None]
+        return np.rint(faded).astype(np.int16)
+
+    def _produce(self) -> None:
+        try:
+            while not self._stop:
+                with self._lock:
+                    if self._stop:
+                        break
+                    playhead = self.sink.playhead_frame()
+                    if self._paused_at is not None:
+                        if self._halt_after is not None and playhead >= self._halt_after:
+                            self.sink.halt()
+                            self._halt_after = None
+                    else:
+                        self._fill(playhead + self.sink.ahead_frames)
+                        if playhead >= self.timeline.end_frame + TAIL_FRAMES // 2:
+                            self.sink.halt()
+                            self._finished.set()
+                            return
+                    self.sink.release_played()
+                self._wake.wait(0.02)
+                self._wake.clear()
+        except BaseException as err:  # surfaced to the main thread, which ends the session
+            log.debug("producer failed", exc_info=True)
+            self._error = err
+            self._finished.set()
+
+
+def run_blocking(
+    player: LivePlayer, on_tick: Callable[[], None], tick_seconds: float = 0.1
+) -> None:
+    """Drive a session to its end from the calling thread, calling on_tick between waits."""
+    player.start()
+    while not player.wait(tick_seconds):
+        on_tick()
+    on_tick()

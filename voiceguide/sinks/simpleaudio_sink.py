@@ -1,0 +1,195 @@
+"""Live output: one simpleaudio play object over a session-long buffer filled just ahead.
+
+simpleaudio cannot stream, pause or report a position, and chaining play objects leaves gaps
+(see DESIGN.md). It does read the caller's buffer lazily, while playing. So the whole session
+is one anonymous private mmap: the writer fills it a few seconds ahead of the playhead, pages
+behind the playhead are given back with MADV_DONTNEED, and playback is one play object from
+a start frame. Pausing stops that object after silence was written; resuming starts a new one
+at the exact frame where the sound stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import mmap
+import threading
+from typing import Any
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, FRAME_BYTES, MIX_RATE_HZ, SAMPLE_BYTES
+from voiceguide.clock import Clock, SystemClock
+from voiceguide.errors import AudioOutputError
+
+log = logging.getLogger(__name__)
+
+HEADROOM_FRAMES = 90 * 60 * MIX_RATE_HZ  # room for extensions; virtual memory only
+MAX_BUFFER_BYTES = 2**31 - 1  # simpleaudio keeps lengths in C ints
+PRIME_FRAMES = MIX_RATE_HZ // 5  # written before playback starts
+RELEASE_BEHIND_FRAMES = 5 * MIX_RATE_HZ
+
+
+def no_output_message(detail: str) -> str:
+    return (
+        f"no audio output could be opened ({detail}). Check that a sound server (PulseAudio or"
+        " PipeWire) is running and an output device is connected, or write the session to a"
+        " file instead: voiceguide render -o session.wav"
+    )
+
+
+class Playhead:
+    """Where playback is, from the clock: frames since the play object started."""
+
+    def __init__(self, clock: Clock, rate_hz: int = MIX_RATE_HZ) -> None:
+        self.clock = clock
+        self.rate_hz = rate_hz
+        self._start_frame = 0
+        self._started_at = 0.0
+        self._stopped_frame: int | None = 0  # not playing: the playhead rests here
+
+    @property
+    def running(self) -> bool:
+        return self._stopped_frame is None
+
+    def start(self, frame: int) -> None:
+        self._start_frame = frame
+        self._started_at = self.clock.monotonic()
+        self._stopped_frame = None
+
+    def stop(self) -> int:
+        frame = self.frame()
+        self._stopped_frame = frame
+        return frame
+
+    def frame(self) -> int:
+        if self._stopped_frame is not None:
+            return self._stopped_frame
+        elapsed = self.clock.monotonic() - self._started_at
+        return self._start_frame + int(elapsed * self.rate_hz)
+
+
+class SimpleaudioSink:
+    """The live sink; also usable as a plain Sink (write blocks, close drains)."""
+
+    name = "simpleaudio"
+
+    def __init__(self, clock: Clock | None = None, ahead_frames: int = 3 * MIX_RATE_HZ) -> None:
+        self.clock = clock or SystemClock()
+        self.ahead_frames = ahead_frames
+        self.sample_rate_hz = MIX_RATE_HZ
+        self._buffer: mmap.mmap | None = None
+        self._frames: np.ndarray | None = None
+        self._capacity = 0
+        self._play: Any = None
+        self._playhead = Playhead(self.clock)
+        self._released_bytes = 0
+        self._write_frame = 0
+        self._lock = threading.Lock()
+
+    # -- buffer -------------------------------------------------------------------------
+    def open(self, sample_rate_hz: int, total_frames: int) -> None:
+        if sample_rate_hz != MIX_RATE_HZ:
+            raise AudioOutputError(f"live output runs at {MIX_RATE_HZ} Hz")
+        capacity = min(total_frames + HEADROOM_FRAMES, MAX_BUFFER_BYTES // FRAME_BYTES)
+        self._buffer = mmap.mmap(-1, capacity * FRAME_BYTES, flags=mmap.MAP_PRIVATE)
+        self._frames = np.frombuffer(self._buffer, dtype=np.int16).reshape(-1, CHANNELS)
+        self._capacity = capacity
+        self._write_frame = 0
+
+    @property
+    def capacity_frames(self) -> int:
+        return self._capacity
+
+    def write_at(self, frame: int, block: np.ndarray) -> None:
+        """Put frames into the buffer (the caller keeps ahead of what has been played)."""
+        assert self._frames is not None
+        end = min(frame + len(block), self._capacity)
+        if end > frame:
+            self._frames[frame:end] = block[: end - frame]
+
+    def release_played(self) -> None:
+        """Give the pages well behind the playhead back to the system: memory stays flat."""
+        if self._buffer is None:
+            return
+        behind = self.playhead_frame() - RELEASE_BEHIND_FRAMES
+        upto = (behind * FRAME_BYTES // mmap.PAGESIZE) * mmap.PAGESIZE
+        start = self._released_bytes
+        if upto > start:
+            self._buffer.madvise(mmap.MADV_DONTNEED, start, upto - start)
+            self._released_bytes = upto
+
+    # -- playback -----------------------------------------------------------------------
+    def start(self, frame: int) -> None:
+        """Play from `frame` on (a new play object; any previous one is stopped first)."""
+        import simpleaudio
+
+        assert self._buffer is not None
+        with self._lock:
+            self._stop_play_object()
+            view = memoryview(self._buffer)[frame * FRAME_BYTES : self._capacity * FRAME_BYTES]
+            try:
+                self._play = simpleaudio.play_buffer(view, CHANNELS, SAMPLE_BYTES, MIX_RATE_HZ)
+            except Exception as err:  # simpleaudio raises its own unnamed error type
+                raise AudioOutputError(no_output_message(str(err).split(" -- MSG: ")[-1])) from None
+            self._playhead.start(frame)
+
+    def halt(self) -> int:
+        """Stop the play object now; returns the estimated frame where it stopped."""
+        with self._lock:
+            self._stop_play_object()
+            return self._playhead.stop()
+
+    def _stop_play_object(self) -> None:
+        if self._play is not None:
+            with contextlib.suppress(Exception):
+                self._play.stop()
+            self._play = None
+
+    @property
+    def playing(self) -> bool:
+        return self._playhead.running
+
+    def playhead_frame(self) -> int:
+        """Estimated frame being heard now (simpleaudio has no position query)."""
+        return self._playhead.frame()
+
+    def device_finished(self) -> bool:
+        """True once simpleaudio's own thread has ended (end of buffer, or an ALSA error)."""
+        return self._play is not None and not self._play.is_playing()
+
+    # -- the plain Sink protocol ----------------------------------------------------------
+    def write(self, block: np.ndarray) -> None:
+        self.write_at(self._write_frame, block)
+        self._write_frame += len(block)
+        if not self.playing and self._write_frame >= PRIME_FRAMES:
+            self.start(0)
+        while self.playing and self._write_frame - self.playhead_frame() > self.ahead_frames:
+            self.clock.sleep(0.02)
+        self.release_played()
+
+    def close(self) -> None:
+        """Play out what was written, then stop."""
+        if not self.playing and self._write_frame > 0:
+            self.start(0)
+        while self.playing and self.playhead_frame() < self._write_frame:
+            self.clock.sleep(0.02)
+        self.clock.sleep(0.25)  # the device's own buffer
+        self.halt()
+        self._close_buffer()
+
+    def abort(self) -> None:
+        """Silence at once: blank what lies ahead of the playhead, then stop."""
+        if self._frames is not None and self.playing:
+            start = self.playhead_frame()
+            self._frames[start : start + 2 * self.ahead_frames] = 0
+        self.halt()
+        self._close_buffer()
+
+    def _close_buffer(self) -> None:
+        self._play = None
+        self._frames = None
+        if self._buffer is not None:
+            with contextlib.suppress(BufferError):
+                self._buffer.close()  # fails while simpleaudio still holds a view: then GC
+            self._buffer = None

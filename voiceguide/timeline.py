@@ -1,0 +1,130 @@
+"""The edit list of a live session: which plan plays at which output frame.
+
+A live session starts as one plan played from its start. Skip, back, repeat and extend cut the
+output at a frame and continue from another plan position (or another plan). Music keeps
+flowing across a cut, and a short crossfade hides the seam. Pure: no clock, no threads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS
+from voiceguide.plan import Cue, Plan, PlannedStep
+from voiceguide.renderer import Renderer
+
+CUT_FADE_FRAMES = 441  # 10 ms: long enough to avoid a click, short enough to go unnoticed
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Output frames from `output_start` on play `renderer`'s plan from `plan_start`."""
+
+    output_start: int
+    renderer: Renderer
+    plan_start: int
+    music_shift: int
+
+    @property
+    def plan(self) -> Plan:
+        return self.renderer.plan
+
+    @property
+    def natural_end(self) -> int:
+        """Output frame where this segment's plan would end."""
+        return self.output_start + self.plan.total_frames - self.plan_start
+
+    def to_plan(self, output_frame: int) -> int:
+        return self.plan_start + output_frame - self.output_start
+
+    def to_output(self, plan_frame: int) -> int:
+        return self.output_start + plan_frame - self.plan_start
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    output_frame: int
+    kind: str  # "step" or "cue"
+    step: PlannedStep | None
+    cue: Cue | None
+
+
+class Timeline:
+    def __init__(self, renderer: Renderer) -> None:
+        self.segments: list[Segment] = [Segment(0, renderer, 0, 0)]
+
+    @property
+    def end_frame(self) -> int:
+        return self.segments[-1].natural_end
+
+    def segment_at(self, output_frame: int) -> Segment:
+        for segment in reversed(self.segments):
+            if segment.output_start <= output_frame:
+                return segment
+        return self.segments[0]
+
+    def locate(self, output_frame: int) -> tuple[Plan, int]:
+        """The plan playing at `output_frame`, and the plan frame there."""
+        segment = self.segment_at(output_frame)
+        return segment.plan, segment.to_plan(output_frame)
+
+    def cut(self, output_frame: int, renderer: Renderer, plan_frame: int) -> None:
+        """From `output_frame` on, play `renderer`'s plan from `plan_frame`; music continues."""
+        old = self.segment_at(output_frame)
+        old_plan_frame = old.to_plan(output_frame)
+        music_now = old.plan.music_cursor(old_plan_frame) + old.music_shift
+        shift = music_now - renderer.plan.music_cursor(plan_frame)
+        self.segments = [s for s in self.segments if s.output_start < output_frame]
+        self.segments.append(Segment(output_frame, renderer, plan_frame, shift))
+
+    def render(self, output_frame: int, n_frames: int) -> np.ndarray:
+        """int16 stereo for [output_frame, output_frame + n); silence after the end."""
+        out = np.zeros((n_frames, CHANNELS), dtype=np.int16)
+        end = output_frame + n_frames
+        for index, segment in enumerate(self.segments):
+            stop = self.segments[index + 1].output_start if index + 1 < len(self.segments) else None
+            seg_end = segment.natural_end if stop is None else stop
+            a, b = max(output_frame, segment.output_start), min(end, seg_end)
+            if a >= b:
+                continue
+            block = segment.renderer.render(segment.to_plan(a), b - a, segment.music_shift)
+            if index > 0:
+                block = self._crossfade(self.segments[index - 1], segment, a, block)
+            out[a - output_frame : b - output_frame] = block
+        return out
+
+    @staticmethod
+    def _crossfade(previous: Segment, segment: Segment, a: int, block: np.ndarray) -> np.ndarray:
+        """Blend the first CUT_FADE_FRAMES after a cut with what would have played on."""
+        offset = a - segment.output_start
+        if offset >= CUT_FADE_FRAMES:
+            return block
+        n = min(CUT_FADE_FRAMES - offset, len(block))
+        old = previous.renderer.render(previous.to_plan(a), n, previous.music_shift)
+        ramp = (np.arange(offset, offset + n, dtype=np.float32) + 0.5) / CUT_FADE_FRAMES
+        mixed = block.astype(np.float32)
+        mixed[:n] = old[:n] * (1 - ramp)[:, None] + mixed[:n] * ramp[:, None]
+        return np.rint(mixed).astype(np.int16)
+
+    def events_between(self, start: int, end: int) -> Iterator[TimelineEvent]:
+        """Step starts and cue starts whose output frame lies in [start, end)."""
+        for index, segment in enumerate(self.segments):
+            stop = self.segments[index + 1].output_start if index + 1 < len(self.segments) else None
+            seg_end = segment.natural_end if stop is None else stop
+            a, b = max(start, segment.output_start), min(end, seg_end)
+            if a >= b:
+                continue
+            plan_a, plan_b = segment.to_plan(a), segment.to_plan(b)
+            for step in segment.plan.steps:
+                if plan_a <= step.start_frame < plan_b or (
+                    a == segment.output_start and index > 0
+                    and step.start_frame <= plan_a < step.end_frame
+                ):  # fmt: skip
+                    frame = max(a, segment.to_output(step.start_frame))
+                    yield TimelineEvent(frame, "step", step, None)
+            for cue in segment.plan.cues:
+                if plan_a <= cue.start_frame < plan_b:
+                    yield TimelineEvent(segment.to_output(cue.start_frame), "cue", None, cue)
