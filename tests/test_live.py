@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from voiceguide.conductor import Conductor
+from voiceguide.logbook import LogStore
 from voiceguide.config import Config
 from voiceguide.paths import Paths
 from voiceguide.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
@@ -96,6 +97,34 @@ def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Pa
     assert len(same) == len(reference)
     differing = np.any(same != reference, axis=1)
     assert differing.sum() == 0, np.flatnonzero(differing)[:10] / RATE
+
+    # Only the live session is in the pumping log (the render is not), with all its steps.
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        sessions = store.sessions()
+    assert len(sessions) == 1
+    logged = sessions[0]
+    assert logged.routine == "demo" and logged.finished
+    assert logged.steps == tuple(s["id"] for s in plan["steps"])
+    assert "That was your 1st session in the last 24 hours." in result.stdout
+
+
+def test_sigkill_mid_session_leaves_the_log_intact(pulse, tmp_path: Path) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if b"step 3:" in line:
+            break
+    process.kill()
+    process.wait()
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        assert store.integrity_check() == "ok"
+        (logged,) = store.sessions()
+    assert not logged.finished and logged.ended_at is None
+    assert logged.steps == ("massage", "pump")
 
 
 def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path: Path) -> None:

@@ -61,6 +61,8 @@ class PlanSettings:
     music_fade_out_seconds: float = 2.0
     step_seconds: Mapping[str, float] = field(default_factory=dict)
     """Durations chosen by the user (or extended live), by step id; default otherwise."""
+    closing_extra: tuple[str, ...] = ()
+    """Lines added to the closing (the log's "That was your 5th session..." sentence)."""
     inserts: tuple[Insert, ...] = ()
     """Lines added live (repeat the instructions); each lengthens its step by its own length."""
 
@@ -93,6 +95,7 @@ class PlannedStep:
     music: bool
     min_frames: int
     max_frames: int
+    pumping: bool = False
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,7 @@ def build_plan(
                 music=step.music,
                 min_frames=settings.frames(step.duration.min_seconds),
                 max_frames=settings.frames(step.duration.max_seconds),
+                pumping=step.pumping,
             )
         )
         cursor = end
@@ -234,7 +238,8 @@ def build_plan(
     cursor += settings.frames(settings.intro_gap_seconds)
     first_step_frame = steps[0].start_frame
     session_seconds = (cursor - first_step_frame) / settings.sample_rate_hz
-    for text in closing_lines(routine, len(steps), session_seconds):
+    closing = (*closing_lines(routine, len(steps), session_seconds), *settings.closing_extra)
+    for text in closing:
         length = clip_frames(text)
         cues.append(Cue("closing", "closing", text, cursor, cursor + length))
         cursor += length + settings.frames(settings.intro_gap_seconds)

@@ -51,6 +51,7 @@ class Step:
     duration: DurationRange
     music: bool
     cues: tuple[StepCue, ...] = ()
+    pumping: bool = False
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
         if at_seconds >= duration.max_seconds:
             raise reader.fail(f"{cue_where}.at", "lies beyond the end of the step")
         cues.append(StepCue(-at_seconds if from_end else at_seconds, text, kind))
-    return Step(step_id, title, say, duration, music, tuple(cues))
+    return Step(step_id, title, say, duration, music, tuple(cues), pumping)
 
 
 def _line_of(text: str, where: str) -> int | None:

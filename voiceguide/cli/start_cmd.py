@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from dataclasses import replace
 from types import FrameType
 
 import typer
@@ -15,9 +16,12 @@ from voiceguide.cli.options import SessionFlags, session_options
 from voiceguide.conductor import Conductor
 from voiceguide.context import AppContext
 from voiceguide.durations import format_seconds
-from voiceguide.errors import ExitStatus
+from voiceguide.errors import ExitStatus, VoiceguideError
 from voiceguide.keys import KeyReader
-from voiceguide.session import prepare_session
+from voiceguide.logbook import LogStore
+from voiceguide.logbook.units import amount_to_ml, parse_unit
+from voiceguide.session import Session, prepare_session
+from voiceguide.session_log import SessionRecorder
 
 FIRST_RUN_MARKER = "first-run-done"
 
@@ -34,7 +38,11 @@ def start(
     rate: int | None = SessionFlags.rate,
     speech_level: float | None = SessionFlags.speech_level,
     music_level: float | None = SessionFlags.music_level,
-    first_side: str = SessionFlags.first_side,
+    first_side: str | None = typer.Option(
+        None,
+        "--first-side",
+        help="The breast to massage first: left or right (default: alternates each session).",
+    ),
     explain: bool = typer.Option(
         False,
         "--explain",
@@ -48,13 +56,19 @@ def start(
     """
     ctx = AppContext.from_environment()
     marker = ctx.paths.data_dir / FIRST_RUN_MARKER
+    store = _open_log(ctx)
+    side = first_side or (store.next_first_side() if store is not None else "left")
     options = session_options(
         ctx.config, routine=routine, music=music, playlist=playlist, no_music=no_music,
         shuffle=shuffle, seed=seed, voice=voice, engine=engine, rate=rate,
-        speech_level=speech_level, music_level=music_level, first_side=first_side,
+        speech_level=speech_level, music_level=music_level, first_side=side,
         include_first_run=explain or not marker.exists(),
     )  # fmt: skip
     session = prepare_session(ctx.config, options, ctx.paths, warn)
+    recorder = SessionRecorder(store, ctx.clock, warn, ctx.config.sessions_per_day)
+    sentence = recorder.begin(session.routine.name, side)
+    if sentence:
+        session.replan(replace(session.settings, closing_extra=(sentence,)))
     conductor = Conductor(session)
     interrupted = threading.Event()
 
@@ -65,24 +79,62 @@ def start(
     keys = KeyReader(lambda key: _on_key(conductor, key, interrupted))
     try:
         with keys:
-            _play(conductor, session.routine.title, session.music_description, keys.active,
-                  interrupted)  # fmt: skip
+            _play(conductor, session, keys.active, interrupted, recorder)
     finally:
         keys.restore()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        recorder.end(
+            finished=conductor.finished and not conductor.stopped,
+            playhead_frame=conductor.player.playhead_frame(),
+        )
         session.close()
-    if conductor.steps_started:
+    if recorder.steps_done:
         marker.touch()
     if interrupted.is_set():
         error_console().print("stopped", markup=False)
+        if store is not None:
+            store.close()
         raise typer.Exit(int(ExitStatus.INTERRUPTED))
     state = conductor.state()
-    done = len(conductor.steps_started)
     console().print(
-        f"Done: {done} of {state.step_count} steps in "
+        f"Done: {len(recorder.steps_done)} of {state.step_count} steps in "
         f"{format_seconds(state.session_elapsed_seconds)}.", markup=False,
     )  # fmt: skip
+    if sentence:
+        console().print(sentence, markup=False)
+    if store is not None:
+        _ask_amounts(recorder, ctx.config.amount_unit)
+        store.close()
+
+
+def _open_log(ctx: AppContext) -> LogStore | None:
+    """The pumping log; if it cannot be opened the session still runs (and says why)."""
+    try:
+        return LogStore(ctx.paths.log_db)
+    except VoiceguideError as err:
+        warn(f"{err} (this session will not be logged)")
+        return None
+
+
+def _ask_amounts(recorder: SessionRecorder, unit: str) -> None:
+    """Ask for the amounts when someone is at the keyboard; Enter skips."""
+    if not sys.stdin.isatty():
+        return
+    amounts: dict[str, float | None] = {}
+    for side in ("left", "right"):
+        while True:
+            answer = input(f"Amount, {side} side ({unit}, Enter to skip): ").strip()
+            if not answer:
+                amounts[side] = None
+                break
+            try:
+                value = float(answer.replace(",", "."))
+                amounts[side] = amount_to_ml(side, value, parse_unit(unit))
+                break
+            except (ValueError, VoiceguideError) as err:
+                error_console().print(f"  {err}", markup=False)
+    recorder.set_amounts(amounts["left"], amounts["right"])
 
 
 def _on_key(conductor: Conductor, key: str, interrupted: threading.Event) -> None:
@@ -101,35 +153,39 @@ def _on_key(conductor: Conductor, key: str, interrupted: threading.Event) -> Non
 
 
 def _play(
-    conductor: Conductor, title: str, music: str, live_display: bool, interrupted: threading.Event
+    conductor: Conductor,
+    session: Session,
+    live_display: bool,
+    interrupted: threading.Event,
+    recorder: SessionRecorder,
 ) -> None:
-    err = error_console()
-    err.print(f"{title}, with {music}.", markup=False)
+    title = session.routine.title
+    error_console().print(f"{title}, with {session.music_description}.", markup=False)
     conductor.start()
-    if live_display and sys.stdout.isatty():
+    show_live = live_display and sys.stdout.isatty()
+    live = None
+    if show_live:
         from rich.live import Live
 
-        with Live(render_state(conductor.state(), title), console=console(),
-                  refresh_per_second=8, transient=False) as live:  # fmt: skip
-            while not conductor.wait(0.1):
-                if interrupted.is_set():
-                    conductor.stop()
-                    break
-                conductor.poll()
-                live.update(render_state(conductor.state(), title))
-            live.update(render_state(conductor.state(), title))
-    else:
-        while not conductor.wait(0.1):
-            if interrupted.is_set():
+        live = Live(render_state(conductor.state(), title), console=console(),
+                    refresh_per_second=8, transient=False)  # fmt: skip
+        live.start()
+    try:
+        while True:
+            done = conductor.wait(0.1)
+            if interrupted.is_set() and not done:
                 conductor.stop()
-                break
             for event in conductor.poll():
+                recorder.on_event(event)
                 line = plain_line(event)
-                if line:
+                if line and live is None:
                     print_plain(line)
-        for event in conductor.poll():
-            line = plain_line(event)
-            if line:
-                print_plain(line)
+            if live is not None:
+                live.update(render_state(conductor.state(), title))
+            if done or conductor.stopped:
+                break
+    finally:
+        if live is not None:
+            live.stop()
     if conductor.player.error is not None:
         raise conductor.player.error

@@ -1,0 +1,94 @@
+"""Records a live session in the pumping log as it happens (begin, each step, the end).
+
+Logging never ends a session: if the log cannot be written, the user is told once and the
+guidance goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from voiceguide.audioformat import frames_to_seconds
+from voiceguide.clock import Clock
+from voiceguide.conductor import Event
+from voiceguide.errors import VoiceguideError
+from voiceguide.logbook import LogStore, end_of_session_sentence
+from voiceguide.logbook.times import local_zone
+from voiceguide.plan import PlannedStep
+
+log = logging.getLogger(__name__)
+
+
+class SessionRecorder:
+    def __init__(
+        self, store: LogStore | None, clock: Clock, warn: Callable[[str], None], goal: int = 8
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.warn = warn
+        self.goal = goal
+        self.session_id: int | None = None
+        self.steps_done: list[str] = []
+        self.pumping_seconds = 0.0
+        self._current: tuple[PlannedStep, int] | None = None  # step and its start output frame
+
+    def _write(self, action: Callable[[LogStore], object]) -> object:
+        if self.store is None:
+            return None
+        try:
+            return action(self.store)
+        except VoiceguideError as err:
+            self.warn(f"the pumping log could not be written ({err}); the session goes on")
+            self.store = None
+            return None
+
+    def begin(self, routine: str, first_side: str) -> str:
+        """Write the start now; returns the closing sentence ("That was your 5th session...")."""
+        now = self.clock.now()
+        session_id = self._write(lambda s: s.begin_session(routine, first_side, now))
+        self.session_id = session_id if isinstance(session_id, int) else None
+        if self.store is None or self.session_id is None:
+            return ""
+        recent = self._write(lambda s: s.sessions(since=now - timedelta(hours=24)))
+        if not isinstance(recent, list):
+            return ""
+        return end_of_session_sentence(recent, now, local_zone(), self.goal)
+
+    def on_event(self, event: Event) -> None:
+        if event.kind == "step-started" and event.step is not None:
+            self._close_current(event.output_frame)
+            self._current = (event.step, event.output_frame)
+        elif event.kind == "finished":
+            self._close_current(event.output_frame)
+
+    def _close_current(self, output_frame: int) -> None:
+        if self._current is None:
+            return
+        step, started = self._current
+        self._current = None
+        if step.pumping:
+            self.pumping_seconds += frames_to_seconds(max(0, output_frame - started))
+        self.steps_done.append(step.id)
+        if self.session_id is not None:
+            session_id, total = self.session_id, self.pumping_seconds
+            self._write(lambda s: s.step_done(session_id, step.id, total, self.clock.now()))
+
+    def end(self, finished: bool, playhead_frame: int) -> None:
+        """Write how the session ended; a stopped session keeps the step it stopped in."""
+        stopped_at = None
+        if not finished and self._current is not None:
+            step, started = self._current
+            stopped_at = step.id
+            if step.pumping:
+                self.pumping_seconds += frames_to_seconds(max(0, playhead_frame - started))
+        if self.session_id is None:
+            return
+        session_id, total, now = self.session_id, self.pumping_seconds, self.clock.now()
+        self._write(lambda s: s.end_session(session_id, now, finished, stopped_at, total))
+
+    def set_amounts(self, left_ml: float | None, right_ml: float | None) -> None:
+        if self.session_id is not None and (left_ml is not None or right_ml is not None):
+            session_id = self.session_id
+            self._write(lambda s: s.set_amounts(session_id, left_ml, right_ml))
