@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from voiceguide.conductor import Conductor
-from voiceguide.logbook import LogStore
 from voiceguide.config import Config
+from voiceguide.logbook import LogStore
 from voiceguide.paths import Paths
 from voiceguide.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
 from voiceguide.session import SessionOptions, prepare_session
@@ -112,7 +112,10 @@ def test_sigkill_mid_session_leaves_the_log_intact(pulse, tmp_path: Path) -> Non
     env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
     process = subprocess.Popen(
         [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
-        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     assert process.stdout is not None
     for line in process.stdout:

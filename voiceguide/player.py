@@ -16,7 +16,7 @@ import numpy as np
 
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.renderer import Renderer
-from voiceguide.sinks.simpleaudio_sink import PRIME_FRAMES, SimpleaudioSink
+from voiceguide.sinks.simpleaudio_sink import PREROLL_FRAMES, PRIME_FRAMES, SimpleaudioSink
 from voiceguide.timeline import Timeline
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,10 @@ class LivePlayer:
             self._write_frame = at
             self._fade_in_at = at
             self._fill(at + PRIME_FRAMES)
-            self.sink.start(at)
+            # A new stream loses its first few ms: start it on silence just before `at`.
+            preroll = min(PREROLL_FRAMES, at)
+            self.sink.write_at(at - preroll, np.zeros((preroll, CHANNELS), dtype=np.int16))
+            self.sink.start(at - preroll)
             self._wake.set()
             return at
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 HEADROOM_FRAMES = 90 * 60 * MIX_RATE_HZ  # room for extensions; virtual memory only
 MAX_BUFFER_BYTES = 2**31 - 1  # simpleaudio keeps lengths in C ints
 PRIME_FRAMES = MIX_RATE_HZ // 5  # written before playback starts
+PREROLL_FRAMES = MIX_RATE_HZ // 20
+"""Silence played first by every new play object: a new stream loses its first few ms."""
 RELEASE_BEHIND_FRAMES = 5 * MIX_RATE_HZ
 
 
@@ -95,7 +97,7 @@ class SimpleaudioSink:
         self._buffer = mmap.mmap(-1, capacity * FRAME_BYTES, flags=mmap.MAP_PRIVATE)
         self._frames = np.frombuffer(self._buffer, dtype=np.int16).reshape(-1, CHANNELS)
         self._capacity = capacity
-        self._write_frame = 0
+        self._write_frame = PREROLL_FRAMES
 
     @property
     def capacity_frames(self) -> int:
@@ -162,7 +164,7 @@ class SimpleaudioSink:
     def write(self, block: np.ndarray) -> None:
         self.write_at(self._write_frame, block)
         self._write_frame += len(block)
-        if not self.playing and self._write_frame >= PRIME_FRAMES:
+        if not self.playing and self._write_frame >= PRIME_FRAMES + PREROLL_FRAMES:
             self.start(0)
         while self.playing and self._write_frame - self.playhead_frame() > self.ahead_frames:
             self.clock.sleep(0.02)
@@ -170,7 +172,7 @@ class SimpleaudioSink:
 
     def close(self) -> None:
         """Play out what was written, then stop."""
-        if not self.playing and self._write_frame > 0:
+        if not self.playing and self._write_frame > PREROLL_FRAMES:
             self.start(0)
         while self.playing and self.playhead_frame() < self._write_frame:
             self.clock.sleep(0.02)
