@@ -33,7 +33,12 @@ def find_clip(
     size = 1 << (n - 1).bit_length()
     corr = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(template, size)), size)
     valid = corr[: len(window) - len(template) + 1]
-    best = int(np.argmax(valid))
-    segment = window[best : best + len(template)]
-    score = float(valid[best] / (np.linalg.norm(segment) * np.linalg.norm(template) + 1e-12))
+    # Normalise by the energy under the template at each position, so a louder passage
+    # cannot outscore the true match.
+    energy = np.concatenate([[0.0], np.cumsum(window**2)])
+    floor = 1e-3 * float(np.sum(template**2)) + 1e-12  # near-silence never wins
+    local = np.sqrt(np.maximum(energy[len(template) :] - energy[: -len(template)], floor))
+    normalised = valid / (local[: len(valid)] * (np.linalg.norm(template) + 1e-12))
+    best = int(np.argmax(normalised))
+    score = float(normalised[best])
     return start + best, score

@@ -24,6 +24,7 @@ from test_music_formats import (
     demo_session,
     expected_music,
     ffmpeg,
+    full_level_mask,
     music_only,
 )
 
@@ -66,7 +67,7 @@ def test_second_span_starts_where_the_first_stopped(sweeps: Path) -> None:
     opening = music[second.start_frame : second.start_frame + n, 0]
     found, score = find_clip(pcm[:, 0], opening, stopped_at, search=10 * RATE)
     assert found == stopped_at, (found - stopped_at) / RATE
-    assert score > 0.8
+    assert score > 0.7  # below 1 only because the fade-in from silence shapes the clip
     closing = music[first.end_frame - n : first.end_frame, 0]
     found, score = find_clip(pcm[:, 0], closing, stopped_at - n, search=10 * RATE)
     assert found == stopped_at - n, (found - stopped_at + n) / RATE
@@ -133,8 +134,17 @@ def test_the_same_plan_renders_the_same_music(tmp_path: Path, suffix: str) -> No
         assert alone.tobytes() == renders[0][span.start_frame : span.end_frame].tobytes()
     session.close()
 
+    # Starting where the music plays at full level (as a session started part-way would):
+    # the very first frames after the seek are already the right ones.
+    session, _ = demo_session(str(source))
+    start = int(np.flatnonzero(full_level_mask(session.plan))[-1]) - RATE
+    alone = music_only(session).render(start, RATE)
+    session.close()
+    assert np.abs(alone).max() > 1000
+    assert alone.tobytes() == renders[0][start : start + RATE].tobytes()
 
-@pytest.mark.parametrize("suffix", [".flac", ".mp3"])
+
+@pytest.mark.parametrize("suffix", [".flac", ".mp3", ".ogg", ".m4a", ".opus"])
 def test_rereads_return_identical_samples(tmp_path: Path, suffix: str) -> None:
     source = make_sweeps(tmp_path / f"sweeps{suffix}", seconds=40)
     tracks, warnings = resolve_tracks(source, Paths.from_environment())
@@ -148,10 +158,15 @@ def test_rereads_return_identical_samples(tmp_path: Path, suffix: str) -> None:
     model = expected_music([decode_pcm(source)], tracks, crossfade, 0, 60 * RATE)
     assert np.abs(reference - model).max() * 32768 < 0.01
 
+    # Bit-identical, except AAC: its float decoder may round a sample the other way after a
+    # seek (at most 1 LSB of the 16-bit decode; before seeks had a pre-roll it was garbage).
+    (track,) = tracks
+    tolerance = 1.001 * 10 ** (track.gain_db / 20) / 32768 if suffix == ".m4a" else 0.0
+
     def same(stream: MusicStream, start_s: float, end_s: float, block: int) -> None:
         a, b = round(start_s * RATE), round(end_s * RATE)
         got = np.concatenate([stream.read(f, min(block, b - f)) for f in range(a, b, block)])
-        assert np.array_equal(got, reference[a:b]), (start_s, end_s, block)
+        assert np.abs(got - reference[a:b]).max() <= tolerance, (start_s, end_s, block)
 
     stream = MusicStream(tracks, crossfade)
     same(stream, 0, 48, 9973)  # ahead, in odd blocks, across the loop point
