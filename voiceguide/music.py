@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 _SKIP_LIMIT_FRAMES = 20 * MIX_RATE_HZ  # beyond this, a new ffmpeg with -ss is cheaper
 _HISTORY_FRAMES = 30 * MIX_RATE_HZ  # re-reads this far back (pause, resume) cost no decoding
+# A decoder started mid-file starts this much earlier, on a 10 ms grid, and discards the lead:
+# right after a seek MP3 (bit reservoir), AAC and Opus (priming) decode wrong or silent samples,
+# and a resampler (48 kHz files) starts on another phase unless the seek is on a whole sample
+# of every common rate. With both, a seek gives the samples of decoding from the start.
+_SEEK_PREROLL_FRAMES = MIX_RATE_HZ // 4
+_SEEK_GRID_FRAMES = MIX_RATE_HZ // 100
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,14 @@ class _History:
         self._ring[: n - head] = block[head:]
         self._end_frame = end_frame
         self._length = min(self._capacity, self._length + n)
+
+
+def _open_decoder(track: Track, offset: int) -> Decoder:
+    """A decoder positioned at `offset` whose samples equal those of decoding from the start."""
+    start = max(0, (offset - _SEEK_PREROLL_FRAMES) // _SEEK_GRID_FRAMES * _SEEK_GRID_FRAMES)
+    decoder = Decoder(track.path, start)
+    decoder.skip(offset - start)
+    return decoder
 
 
 class MusicStream:
@@ -163,7 +177,7 @@ class MusicStream:
                 decoder.close()
                 decoder = None
         if decoder is None:
-            decoder = self._decoders[occ.k] = Decoder(occ.track.path, offset)
+            decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
         pcm = decoder.read(n)
         block = np.zeros((n, CHANNELS), dtype=np.float32)
         if len(pcm):
