@@ -11,7 +11,9 @@ import typer
 from voiceguide import __version__
 from voiceguide.cli import render_cmd, routines_cmd
 from voiceguide.cli.console import error_console
+from voiceguide.config import load_config
 from voiceguide.errors import ExitStatus, VoiceguideError
+from voiceguide.paths import Paths
 
 app = typer.Typer(
     name="voiceguide",
@@ -34,12 +36,18 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks and debug messages."),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
     ),
 ) -> None:
     """voiceguide: hands-free, spoken, timed routines with music."""
+    if ctx.resilient_parsing:
+        return
+    # Settings from config.toml become the defaults of the log commands' options.
+    config = load_config(Paths.from_environment().config_file)
+    ctx.default_map = {"log": {"unit": config.amount_unit, "goal": config.sessions_per_day}}
 
 
 app.command("render")(render_cmd.render)
