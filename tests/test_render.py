@@ -209,3 +209,24 @@ def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
     assert set(plan["music_spans"][0]) >= {"start_frame", "end_frame"}
     audio, _ = read_wav(tmp_path / "d.wav")
     assert len(audio) == plan["total_frames"]
+
+
+def test_unknown_voice_is_one_line(tmp_path: Path) -> None:
+    result = run_cli("render", "--routine", "demo", "--voice", "no-such-voice", "-o",
+                     str(tmp_path / "x.wav"))  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error: unknown voice 'no-such-voice' (see `voiceguide voices` for the choices)"
+    )
+
+
+def test_espeak_engine_and_voice_choice_change_the_speech(tmp_path: Path) -> None:
+    outputs = []
+    for extra in ([], ["--engine", "espeak-ng"], ["--voice", "en-us", "--rate", "180"]):
+        out = tmp_path / f"v{len(outputs)}.wav"
+        result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out), *extra)
+        assert result.returncode == 0, result.stderr
+        outputs.append(read_wav(out)[0])
+    assert all(len(o) > 40 * RATE for o in outputs)
+    assert len(outputs[2]) < len(outputs[0])  # faster speech: shorter intro and closing
+    assert not np.array_equal(outputs[0][: 10 * RATE], outputs[2][: 10 * RATE])

@@ -17,6 +17,7 @@ from voiceguide.paths import Paths
 from voiceguide.plan import Plan, PlanSettings, build_plan, step_texts
 from voiceguide.renderer import MixLevels, Renderer
 from voiceguide.routine import SIDES, Routine, resolve
+from voiceguide.speech_engines import check_voice
 from voiceguide.track import Track
 from voiceguide.voice import Voice, VoiceSettings
 
@@ -129,7 +130,10 @@ def prepare_session(config: Config, options: SessionOptions, paths: Paths, warn:
     """Everything needed to render: clips are synthesized (or read from the cache) here."""
     routine = resolve(options.routine or config.routine, paths.routines_dir)
     settings = plan_settings(config, options)
-    voice = Voice(voice_settings(config, options), paths.voice_cache_dir)
+    chosen = voice_settings(config, options)
+    if chosen.voice:
+        check_voice(chosen.voice)
+    voice = Voice(chosen, paths.voice_cache_dir)
     music, description = music_stream(config, options, paths, warn)
     chime = bundled.load_chime(bundled.CHIME_FILE)
     end_chime = bundled.load_chime(bundled.END_CHIME_FILE)

@@ -168,17 +168,33 @@ def make_engine(name: str, voice: str | None, rate_wpm: int) -> SpeechEngine:
     return engine_class(voice, rate_wpm)
 
 
+def check_voice(voice: str) -> None:
+    """BadInputError unless espeak-ng knows `voice`: a language (en-us), a file or a name."""
+    table = _voice_table()
+    if not table:
+        return  # cannot list them: let the engine decide
+    known = {cell.lower() for row in table for cell in row}
+    known |= {file.rsplit("/", 1)[-1].lower() for _, _, file in table}
+    if voice.split("+", 1)[0].lower() not in known:
+        raise BadInputError(f"unknown voice {voice!r} (see `voiceguide voices` for the choices)")
+
+
 def list_voices() -> list[tuple[str, str]]:
-    """(identifier, description) of the espeak-ng voices, from `espeak-ng --voices`."""
+    """(language, name) of the espeak-ng voices, for `--voice`."""
+    return [(language, name) for language, name, _ in _voice_table()]
+
+
+def _voice_table() -> list[tuple[str, str, str]]:
+    """(language, name, file) rows of `espeak-ng --voices`."""
     try:
         out = subprocess.run(
             ["espeak-ng", "--voices"], capture_output=True, text=True, check=True, timeout=10
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return []
-    voices = []
+    rows = []
     for line in out.splitlines()[1:]:
         parts = line.split()
         if len(parts) >= 5:
-            voices.append((parts[1], parts[3].replace("_", " ")))
-    return voices
+            rows.append((parts[1], parts[3].replace("_", " "), parts[4]))
+    return rows

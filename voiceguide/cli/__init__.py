@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import traceback
 
@@ -93,11 +94,17 @@ def _configure_logging(debug: bool) -> None:
     root.propagate = False
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so files are cleaned up and the terminal restored."""
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turn every VoiceguideError into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     debug = "--debug" in args
     _configure_logging(debug)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app(args=args, prog_name="voiceguide")
     except VoiceguideError as err:
