@@ -28,9 +28,8 @@ from cli_helpers import run_cli
 RATE = 44_100
 MUSIC_ONLY = frozenset({"music"})
 # Left and right carry different tones, so a swapped or mixed-down channel shows.
-STEREO_SOURCE = (
-    "aevalsrc=0.30*sin(2*PI*440*t)+0.10*sin(2*PI*1250*t)|0.25*sin(2*PI*660*t+1)+0.10*sin(2*PI*97*t)"
-)
+LEFT = "0.30*sin(2*PI*440*t)+0.10*sin(2*PI*1250*t)"
+RIGHT = "0.25*sin(2*PI*660*t+1)+0.10*sin(2*PI*97*t)"
 
 
 def ffmpeg(*args: str) -> None:
@@ -39,7 +38,19 @@ def ffmpeg(*args: str) -> None:
 
 def make_stereo(path: Path, seconds: float = 20.0) -> Path:
     """A stereo signal with distinct content per channel, encoded by the file's extension."""
-    ffmpeg("-f", "lavfi", "-i", f"{STEREO_SOURCE}:s={RATE}:d={seconds}", "-y", str(path))
+    source = f"aevalsrc={LEFT}|{RIGHT}:s={RATE}:d={seconds}"
+    ffmpeg("-f", "lavfi", "-i", source, "-y", str(path))
+    return path
+
+
+def make_pink(path: Path, seconds: float, amplitude: float, seeds: tuple[int, int]) -> Path:
+    """Stereo pink noise, a different noise on each side."""
+    noise = "anoisesrc=color=pink:amplitude={a}:seed={s}:d={d}:r={r}"
+    ffmpeg(
+        "-f", "lavfi", "-i", noise.format(a=amplitude, s=seeds[0], d=seconds, r=RATE),
+        "-f", "lavfi", "-i", noise.format(a=amplitude, s=seeds[1], d=seconds, r=RATE),
+        "-filter_complex", "[0][1]amerge=inputs=2", "-ac", "2", "-y", str(path),
+    )  # fmt: skip
     return path
 
 
