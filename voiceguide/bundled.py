@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 import wave
 from pathlib import Path
 
@@ -42,3 +43,20 @@ def load_chime(name: str) -> np.ndarray:
 
 def bed_path() -> Path:
     return audio_dir() / BED_FILE
+
+
+def ogg_frames(path: Path) -> int | None:
+    """Length of an Ogg Vorbis file in frames, from its last page (exact, and no ffprobe)."""
+    try:
+        with path.open("rb") as stream:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(max(0, size - 65536))
+            tail = stream.read()
+    except OSError:
+        return None
+    page = tail.rfind(b"OggS")
+    if page < 0 or len(tail) < page + 14:
+        return None
+    granule = struct.unpack("<q", tail[page + 6 : page + 14])[0]
+    return granule if granule > 0 else None

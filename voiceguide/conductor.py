@@ -60,10 +60,43 @@ class Conductor:
         self._lock = threading.Lock()
         self.steps_started: list[str] = []
         self.stopped = False
+        self._voice_thread: threading.Thread | None = None
+        self._voice_wanted = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
+        """Start playing now; clips not synthesized yet are made in the background."""
         self.player.start()
+        self._voice_thread = threading.Thread(
+            target=self._complete_voice, name="voiceguide-voice", daemon=True
+        )
+        self._voice_wanted.set()
+        self._voice_thread.start()
+
+    def _complete_voice(self) -> None:
+        """Synthesize what the plan still lacks, then rebuild it with the real clip lengths.
+
+        The plan was laid out with estimated lengths for these clips; they all lie after the
+        producer's horizon when this runs, so the rebuilt plan changes only the future.
+        """
+        while not self.player.finished:
+            if not self._voice_wanted.wait(0.2):
+                continue
+            self._voice_wanted.clear()
+            try:
+                if self.session.finish_voice():
+                    self.refresh_plan()
+            except Exception:  # a failed clip must not end the session: it is estimated
+                log.warning("speech synthesis failed in the background", exc_info=True)
+
+    def refresh_plan(self) -> None:
+        """Rebuild the plan with the current settings and clip lengths, from the edit frame on."""
+        with self.player.editing() as at:
+            old_plan, plan_frame = self.timeline.locate(at)
+            new_plan = self.session.replan(self.session.settings)
+            if new_plan != old_plan:
+                # Up to here the two plans agree, so there is nothing to cross-fade.
+                self.player.cut(self.session.renderer, plan_frame, at_frame=at, crossfade=False)
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.player.wait(timeout)
@@ -140,6 +173,7 @@ class Conductor:
             if step is None:
                 return None
             text = "Again: " + announcement(self.session.routine, step.index, self.session.settings)
+            self.session.voice.clip(text)  # one short clip, now: it is due at once
             insert = Insert(step.id, plan_frame - step.start_frame, text)
             settings = self.session.settings
             new_plan = self._replan(inserts=(*settings.inserts, insert))
@@ -180,6 +214,7 @@ class Conductor:
 
     def _cut_to(self, at: int, renderer: Renderer, plan_frame: int) -> None:
         self.player.cut(renderer, plan_frame, at_frame=at)
+        self._voice_wanted.set()  # new texts (the closing summary) may need their clips
         # Events already reported stay reported; those after the cut come from the new plan.
         self._polled_frame = min(self._polled_frame, at)
 

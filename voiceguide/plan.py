@@ -54,7 +54,7 @@ class PlanSettings:
     intro_gap_seconds: float = 0.6
     chime_gap_seconds: float = 0.4
     """Silence between the end-of-step chime and the next step's announcement."""
-    lead_in_seconds: float = 0.4
+    lead_in_seconds: float = 0.1
     after_intro_seconds: float = 1.0
     tail_seconds: float = 1.0
     music_fade_in_seconds: float = 3.0
@@ -278,6 +278,23 @@ def step_texts(routine: Routine, settings: PlanSettings) -> list[str]:
             texts.append(ONE_MINUTE_TEXT)
     texts.extend(routine.closing)
     return list(dict.fromkeys(texts))
+
+
+def first_texts(routine: Routine, settings: PlanSettings) -> list[str]:
+    """The texts spoken before step 2 starts: what must be ready before the first sound."""
+    texts = step_texts(routine, settings)
+    if len(routine.steps) < 2:
+        return texts
+    second = announcement(routine, 1, settings)
+    return texts[: texts.index(second)]
+
+
+def estimate_frames(text: str, rate_hz: int = MIX_RATE_HZ) -> int:
+    """A generous guess of a clip's length (about 11 characters a second, plus a margin).
+
+    Used only until the clip is synthesized; the plan is then rebuilt with the real length.
+    """
+    return round((0.6 + len(text) / 11.0) * rate_hz)
 
 
 def _lay_out_step(

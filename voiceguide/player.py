@@ -100,11 +100,17 @@ class LivePlayer:
         with self._lock:
             yield self.edit_frame()
 
-    def cut(self, renderer: Renderer, plan_frame: int, at_frame: int | None = None) -> int:
+    def cut(
+        self,
+        renderer: Renderer,
+        plan_frame: int,
+        at_frame: int | None = None,
+        crossfade: bool = True,
+    ) -> int:
         """From the edit frame on, play `renderer`'s plan from `plan_frame`; returns that frame."""
         with self._lock:
             at = self.edit_frame() if at_frame is None else at_frame
-            self.timeline.cut(at, renderer, plan_frame)
+            self.timeline.cut(at, renderer, plan_frame, crossfade)
             self._write_frame = min(self._write_frame, at)
             if self._paused_at is not None:
                 self._paused_at = at

@@ -14,7 +14,14 @@ from voiceguide.config import Config
 from voiceguide.errors import BadInputError
 from voiceguide.music import MusicStream
 from voiceguide.paths import Paths
-from voiceguide.plan import Plan, PlanSettings, build_plan, step_texts
+from voiceguide.plan import (
+    Plan,
+    PlanSettings,
+    build_plan,
+    estimate_frames,
+    first_texts,
+    step_texts,
+)
 from voiceguide.renderer import MixLevels, Renderer
 from voiceguide.routine import SIDES, Routine, resolve
 from voiceguide.speech_engines import check_voice
@@ -46,22 +53,44 @@ class SessionOptions:
 
 @dataclass
 class Session:
+    """A routine ready to play: its voice, music and chimes, and the current plan and renderer."""
+
     routine: Routine
     settings: PlanSettings
     voice: Voice
-    plan: Plan
-    renderer: Renderer
     music: MusicStream | None
     music_description: str
     chime: np.ndarray
     end_chime: np.ndarray
     levels: MixLevels
+    plan: Plan = field(init=False)
+    renderer: Renderer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.replan(self.settings)
+
+    def clip_frames(self, text: str) -> int:
+        """The clip's real length once synthesized, a generous estimate until then."""
+        ready = self.voice.ready_frames(text)
+        return estimate_frames(text) if ready is None else ready
+
+    def pending_texts(self) -> list[str]:
+        """Spoken texts of the current plan not synthesized yet, in the order they are due."""
+        texts = dict.fromkeys(c.text for c in self.plan.cues if c.spoken)
+        return [t for t in texts if self.voice.ready_frames(t) is None]
+
+    def finish_voice(self) -> bool:
+        """Synthesize every pending clip; True if there were any (the plan should be rebuilt)."""
+        pending = self.pending_texts()
+        for text in pending:
+            self.voice.clip(text)
+        return bool(pending)
 
     def replan(self, settings: PlanSettings) -> Plan:
         """A new plan and renderer for changed settings (durations); the music stream is kept."""
         self.settings = settings
         self.plan = build_plan(
-            self.routine, settings, self.voice.clip_frames, len(self.chime), len(self.end_chime)
+            self.routine, settings, self.clip_frames, len(self.chime), len(self.end_chime)
         )
         self.renderer = Renderer(
             self.plan, self.voice.clip, self.chime, self.end_chime, self.music, self.levels
@@ -98,8 +127,10 @@ def bed_track() -> Track:
     from voiceguide.playlists.probe import run_ffprobe
 
     path = bundled.bed_path()
-    info = run_ffprobe(path)
-    return Track(path, seconds_to_frames(info.duration_seconds), 0.0, "Bundled music bed")
+    frames = bundled.ogg_frames(path)
+    if frames is None:
+        frames = seconds_to_frames(run_ffprobe(path).duration_seconds)
+    return Track(path, frames, 0.0, "Bundled music bed")
 
 
 def music_stream(
@@ -126,8 +157,14 @@ def music_stream(
     return MusicStream([bed_track()], crossfade_frames=0), "the bundled music"
 
 
-def prepare_session(config: Config, options: SessionOptions, paths: Paths, warn: Warn) -> Session:
-    """Everything needed to render: clips are synthesized (or read from the cache) here."""
+def prepare_session(
+    config: Config, options: SessionOptions, paths: Paths, warn: Warn, *, eager: bool = True
+) -> Session:
+    """Everything needed to render.
+
+    `eager`: synthesize (or load) every clip now, as a render needs. Otherwise only those
+    spoken before step 2, so a live session starts at once; `finish_voice` does the rest.
+    """
     routine = resolve(options.routine or config.routine, paths.routines_dir)
     settings = plan_settings(config, options)
     chosen = voice_settings(config, options)
@@ -145,10 +182,10 @@ def prepare_session(config: Config, options: SessionOptions, paths: Paths, warn:
         if options.music_level_db is not None
         else config.music_level_db,
     )
-    for text in step_texts(routine, settings):
+    for text in step_texts(routine, settings) if eager else first_texts(routine, settings):
         voice.clip(text)
-    plan = build_plan(routine, settings, voice.clip_frames, len(chime), len(end_chime))
-    renderer = Renderer(plan, voice.clip, chime, end_chime, music, levels)
-    return Session(
-        routine, settings, voice, plan, renderer, music, description, chime, end_chime, levels
-    )
+    session = Session(routine, settings, voice, music, description, chime, end_chime, levels)
+    if eager:
+        session.finish_voice()  # the closing summary, whose text depends on the timeline
+        session.replan(settings)
+    return session

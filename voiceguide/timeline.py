@@ -27,6 +27,7 @@ class Segment:
     renderer: Renderer
     plan_start: int
     music_shift: int
+    crossfade: bool = True
 
     @property
     def plan(self) -> Plan:
@@ -71,14 +72,19 @@ class Timeline:
         segment = self.segment_at(output_frame)
         return segment.plan, segment.to_plan(output_frame)
 
-    def cut(self, output_frame: int, renderer: Renderer, plan_frame: int) -> None:
-        """From `output_frame` on, play `renderer`'s plan from `plan_frame`; music continues."""
+    def cut(
+        self, output_frame: int, renderer: Renderer, plan_frame: int, crossfade: bool = True
+    ) -> None:
+        """From `output_frame` on, play `renderer`'s plan from `plan_frame`; music continues.
+
+        `crossfade=False` when the new plan sounds the same around the cut (a refresh).
+        """
         old = self.segment_at(output_frame)
         old_plan_frame = old.to_plan(output_frame)
         music_now = old.plan.music_cursor(old_plan_frame) + old.music_shift
         shift = music_now - renderer.plan.music_cursor(plan_frame)
         self.segments = [s for s in self.segments if s.output_start < output_frame]
-        self.segments.append(Segment(output_frame, renderer, plan_frame, shift))
+        self.segments.append(Segment(output_frame, renderer, plan_frame, shift, crossfade))
 
     def render(self, output_frame: int, n_frames: int) -> np.ndarray:
         """int16 stereo for [output_frame, output_frame + n); silence after the end."""
@@ -91,7 +97,7 @@ class Timeline:
             if a >= b:
                 continue
             block = segment.renderer.render(segment.to_plan(a), b - a, segment.music_shift)
-            if index > 0:
+            if index > 0 and segment.crossfade:
                 block = self._crossfade(self.segments[index - 1], segment, a, block)
             out[a - output_frame : b - output_frame] = block
         return out

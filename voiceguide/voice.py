@@ -119,6 +119,19 @@ class Voice:
     def clip_frames(self, text: str) -> int:
         return len(self.clip(text))
 
+    def ready_frames(self, text: str) -> int | None:
+        """The clip's length if it exists already (memory or disk), without synthesizing."""
+        cached = self._memory.get(text)
+        if cached is not None:
+            return len(cached)
+        try:
+            with wave.open(str(self.cache_path(text)), "rb") as wav:
+                if wav.getframerate() == MIX_RATE_HZ and wav.getnframes() > 0:
+                    return wav.getnframes()
+        except (OSError, EOFError, wave.Error):
+            return None
+        return None
+
     def _load(self, path: Path) -> np.ndarray | None:
         try:
             samples, rate = read_wav_mono(path)

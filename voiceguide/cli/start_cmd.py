@@ -64,7 +64,7 @@ def start(
         speech_level=speech_level, music_level=music_level, first_side=side,
         include_first_run=explain or not marker.exists(),
     )  # fmt: skip
-    session = prepare_session(ctx.config, options, ctx.paths, warn)
+    session = prepare_session(ctx.config, options, ctx.paths, warn, eager=False)
     recorder = SessionRecorder(store, ctx.clock, warn, ctx.config.sessions_per_day)
     sentence = recorder.begin(session.routine.name, side)
     if sentence:

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 HEADROOM_FRAMES = 90 * 60 * MIX_RATE_HZ  # room for extensions; virtual memory only
 MAX_BUFFER_BYTES = 2**31 - 1  # simpleaudio keeps lengths in C ints
-PRIME_FRAMES = MIX_RATE_HZ // 5  # written before playback starts
+PRIME_FRAMES = MIX_RATE_HZ // 2  # written before playback starts (about 5 ms of work)
 PREROLL_FRAMES = MIX_RATE_HZ // 20
 """Silence played first by every new play object: a new stream loses its first few ms."""
 RELEASE_BEHIND_FRAMES = 5 * MIX_RATE_HZ
