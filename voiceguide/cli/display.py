@@ -7,6 +7,7 @@ import sys
 from rich.console import Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
+from rich.table import Table
 from rich.text import Text
 
 from voiceguide.conductor import Event, PlayState
@@ -25,16 +26,19 @@ def render_state(state: PlayState, routine_title: str) -> Panel:
     lines.append(caption)
     if state.step_total_seconds:
         left = state.step_total_seconds - state.step_elapsed_seconds
-        lines.append(
-            ProgressBar(total=state.step_total_seconds, completed=state.step_elapsed_seconds)
-        )
-        lines.append(Text(f"{format_seconds(left)} left in this step"))
+        row = Table.grid(expand=True, padding=(0, 1))
+        row.add_column(ratio=1)
+        row.add_column(no_wrap=True)
+        bar = ProgressBar(total=state.step_total_seconds, completed=state.step_elapsed_seconds)
+        row.add_row(bar, Text(f"{format_seconds(left)} left in this step"))
+        lines.append(row)
     if state.next_title:
         lines.append(Text(f"Next: {state.next_title}", style="dim"))
     lines.append(Text(f"Session: {format_seconds(state.session_left_seconds)} left", style="dim"))
     lines.append(Text(KEYS_LINE, style="dim"))
     if state.paused:
-        title, border = "⏸  PAUSED: press space to continue", "bold yellow"
+        title, border = "PAUSED: press space to continue", "bold yellow"
+        lines.insert(0, Text("⏸  PAUSED", style="bold yellow"))
     else:
         title, border = routine_title, "green"
     return Panel(Group(*lines), title=title, border_style=border)  # type: ignore[arg-type]
