@@ -32,9 +32,11 @@ deps:
 	fi
 
 $(STAMP): pyproject.toml | deps
+	@echo "setting up $(VENV) (log: $(VENV)/install.log)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	@{ $(BIN)/python -m pip install --disable-pip-version-check --upgrade pip && \
+	   $(BIN)/python -m pip install --disable-pip-version-check -e '.[dev]'; } \
+	   > $(VENV)/install.log 2>&1 || { tail -n 30 $(VENV)/install.log; exit 1; }
 	@touch $(STAMP)
 
 venv: deps $(STAMP)
@@ -44,8 +46,9 @@ audio/bed.ogg audio/chime.wav audio/chime-end.wav: | $(STAMP)
 
 audio: venv audio/bed.ogg
 
+# Exit code 3 is "no audio output": its one-line message (with what to do) is the last word.
 demo: venv audio
-	$(BIN)/voiceguide start --routine demo
+	@$(BIN)/voiceguide start --routine demo || { code=$$?; [ $$code -eq 3 ] || exit $$code; }
 
 lint: venv
 	$(BIN)/ruff check .

@@ -11,6 +11,8 @@ at the exact frame where the sound stopped.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import mmap
 import threading
@@ -34,10 +36,29 @@ RELEASE_BEHIND_FRAMES = 5 * MIX_RATE_HZ
 
 def no_output_message(detail: str) -> str:
     return (
-        f"no audio output could be opened ({detail}). Check that a sound server (PulseAudio or"
-        " PipeWire) is running and an output device is connected, or write the session to a"
-        " file instead: voiceguide render -o session.wav"
+        f"no audio output could be opened (ALSA: {detail}). Check that a sound server"
+        " (PulseAudio or PipeWire) is running and an output device is connected, or write the"
+        " session to a file instead: voiceguide render -o session.wav"
     )
+
+
+_ALSA_QUIET: list[object] = []  # the installed handler, kept alive
+
+
+def quiet_alsa() -> None:
+    """Keep libasound's own error lines off the terminal; we report failures in one line."""
+    if _ALSA_QUIET:
+        return
+    try:
+        library = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+    except OSError:
+        return
+    handler_type = ctypes.CFUNCTYPE(
+        None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p
+    )
+    handler = handler_type(lambda *args: None)
+    library.snd_lib_error_set_handler(handler)
+    _ALSA_QUIET.append(handler)
 
 
 class Playhead:
@@ -126,6 +147,7 @@ class SimpleaudioSink:
         """Play from `frame` on (a new play object; any previous one is stopped first)."""
         import simpleaudio
 
+        quiet_alsa()
         assert self._buffer is not None
         with self._lock:
             self._stop_play_object()
