@@ -243,6 +243,10 @@ def test_sigint_stops_the_sound_fast_and_restores_the_terminal(pulse, tmp_path: 
     assert termios.tcgetattr(terminal) == before
     os.close(controller)
     os.close(terminal)
+    # Nothing logged is lost: the session is there, ended, and marked as stopped early.
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.ended_at is not None
 
 
 def test_no_audio_output_is_one_clear_line(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import numpy as np
@@ -201,12 +201,3 @@ class LivePlayer:
             self._error = err
             self._finished.set()
 
-
-def run_blocking(
-    player: LivePlayer, on_tick: Callable[[], None], tick_seconds: float = 0.1
-) -> None:
-    """Drive a session to its end from the calling thread, calling on_tick between waits."""
-    player.start()
-    while not player.wait(tick_seconds):
-        on_tick()
-    on_tick()
