@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import queue
 import subprocess
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +16,17 @@ from voiceguide.errors import MusicError
 
 log = logging.getLogger(__name__)
 
+CHUNK_FRAMES = MIX_RATE_HZ // 4
+READ_AHEAD_CHUNKS = 16  # 4 s decoded ahead: ffmpeg works while the mixer does
+_EOF = b""
+
 
 class Decoder:
-    """One ffmpeg process reading `path` from `start_frame` on; never the whole file in memory."""
+    """One ffmpeg process reading `path` from `start_frame` on; never the whole file in memory.
+
+    A thread keeps a few seconds decoded ahead, so decoding (in ffmpeg) and mixing (here)
+    overlap instead of taking turns through the 64 KiB pipe.
+    """
 
     def __init__(self, path: Path, start_frame: int = 0) -> None:
         self.path = path
@@ -35,32 +46,69 @@ class Decoder:
         except FileNotFoundError:
             raise MusicError("ffmpeg is not installed (apt-get install ffmpeg)") from None
         self.exhausted = False
+        self._closed = threading.Event()
+        self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
+        self._pending = bytearray()
+        self._source_done = False
+        self._pump = threading.Thread(
+            target=self._read_ahead, name="voiceguide-decode", daemon=True
+        )
+        self._pump.start()
+
+    def _read_ahead(self) -> None:
+        process = self._process
+        assert process is not None and process.stdout is not None
+        stdout = process.stdout
+        while not self._closed.is_set():
+            try:
+                data = stdout.read(CHUNK_FRAMES * FRAME_BYTES)
+            except (OSError, ValueError):
+                data = _EOF
+            while not self._closed.is_set():
+                try:
+                    self._chunks.put(data or _EOF, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if len(data) < CHUNK_FRAMES * FRAME_BYTES:
+                if data:
+                    with contextlib.suppress(queue.Full):
+                        self._chunks.put(_EOF, timeout=1.0)
+                return
 
     def read(self, n_frames: int) -> np.ndarray:
         """Up to `n_frames` int16 frames, shape (k, 2); fewer only at the end of the file."""
-        if self.exhausted or self._process is None or self._process.stdout is None:
-            return np.zeros((0, CHANNELS), dtype=np.int16)
-        data = self._process.stdout.read(n_frames * FRAME_BYTES)
-        frames = len(data) // FRAME_BYTES
+        wanted = n_frames * FRAME_BYTES
+        while len(self._pending) < wanted and not self._source_done:
+            data = self._chunks.get()
+            if not data:
+                self._source_done = True
+                break
+            self._pending += data
+        frames = min(n_frames, len(self._pending) // FRAME_BYTES)
+        data = bytes(self._pending[: frames * FRAME_BYTES])
+        del self._pending[: frames * FRAME_BYTES]
         if frames < n_frames:
             self.exhausted = True
             self.close()
         self.position_frame += frames
-        return np.frombuffer(data[: frames * FRAME_BYTES], dtype="<i2").reshape(-1, CHANNELS)
+        return np.frombuffer(data, dtype="<i2").reshape(-1, CHANNELS)
 
     def skip(self, n_frames: int) -> None:
         """Decode and discard (cheaper than a new process for short distances)."""
-        chunk = MIX_RATE_HZ
         while n_frames > 0 and not self.exhausted:
-            got = len(self.read(min(chunk, n_frames)))
+            got = len(self.read(min(MIX_RATE_HZ, n_frames)))
             n_frames -= got
 
     def close(self) -> None:
+        self._closed.set()
         process, self._process = self._process, None
         if process is None:
             return
         if process.poll() is None:
             process.kill()
+        process.wait()
+        if threading.current_thread() is not self._pump:
+            self._pump.join(timeout=2.0)
         if process.stdout is not None:
             process.stdout.close()
-        process.wait()

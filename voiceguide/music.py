@@ -57,6 +57,9 @@ class _History:
         self._end_frame = 0
         self._length = 0
 
+    def holds(self, music_frame: int) -> bool:
+        return self._end_frame - self._length <= music_frame < self._end_frame
+
     def copy_out(self, music_frame: int, out: np.ndarray) -> int:
         """Copy the leading part of [music_frame, ...) that is held into `out`; returns frames."""
         start = self._end_frame - self._length
@@ -132,8 +135,13 @@ class MusicStream:
         return ramp
 
     def read(self, music_frame: int, n_frames: int) -> np.ndarray:
-        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        """A fresh float32 array (the caller may change it in place)."""
+        if not self._history.holds(music_frame):
+            out = self._produce(music_frame, n_frames)
+            self._history.append(music_frame, out)
+            return out
         # Serve what was already produced (re-reads after pause or back), decode the rest.
+        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
         served = self._history.copy_out(music_frame, out)
         if served < n_frames:
             out[served:] = self._produce(music_frame + served, n_frames - served)
@@ -141,9 +149,9 @@ class MusicStream:
         return out
 
     def _produce(self, music_frame: int, n_frames: int) -> np.ndarray:
-        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
         end = music_frame + n_frames
         k = self._first_occurrence_at(music_frame)
+        parts: list[tuple[int, np.ndarray]] = []
         while True:
             occ = self._occurrence(k)
             if occ is None or occ.start_frame >= end:
@@ -151,9 +159,14 @@ class MusicStream:
             a = max(music_frame, occ.start_frame)
             b = min(end, occ.end_frame)
             if b > a:
-                out[a - music_frame : b - music_frame] += self._occurrence_block(occ, a, b)
+                parts.append((a - music_frame, self._occurrence_block(occ, a, b)))
             k += 1
         self._close_before(music_frame)
+        if len(parts) == 1 and parts[0][0] == 0 and len(parts[0][1]) == n_frames:
+            return parts[0][1]  # one track covers the block: no mixing needed
+        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        for start, block in parts:
+            out[start : start + len(block)] += block
         return out
 
     def _first_occurrence_at(self, music_frame: int) -> int:
@@ -179,23 +192,30 @@ class MusicStream:
         if decoder is None:
             decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
         pcm = decoder.read(n)
-        block = np.zeros((n, CHANNELS), dtype=np.float32)
-        if len(pcm):
+        if len(pcm) == n:
+            block = pcm.astype(np.float32)
+            block *= np.float32(db_to_gain(occ.track.gain_db) / 32768.0)
+        else:
+            block = np.zeros((n, CHANNELS), dtype=np.float32)
             block[: len(pcm)] = pcm.astype(np.float32) * np.float32(
                 db_to_gain(occ.track.gain_db) / 32768.0
             )
-        elif offset == 0:
-            log.warning("%s: could not decode any audio", occ.track.path)
+            if offset == 0 and len(pcm) == 0:
+                log.warning("%s: could not decode any audio", occ.track.path)
         if decoder.exhausted:
             # The file ended (early, if its length was estimated): the rest stays silent.
             decoder.position_frame = offset + n
+        fade_start = occ.track.duration_frames - occ.fade_out_frames
+        fading_in = occ.fade_in_frames and offset < occ.fade_in_frames
+        fading_out = occ.fade_out_frames and offset + n > fade_start
+        if not (fading_in or fading_out):
+            return block
         positions = np.arange(offset, offset + n)
-        if occ.fade_in_frames and offset < occ.fade_in_frames:
+        if fading_in:
             ramp = self._ramp(occ.fade_in_frames)
             inside = positions < occ.fade_in_frames
             block[inside] *= ramp[positions[inside]][:, None]
-        fade_start = occ.track.duration_frames - occ.fade_out_frames
-        if occ.fade_out_frames and offset + n > fade_start:
+        if fading_out:
             ramp = self._ramp(occ.fade_out_frames)[::-1]
             inside = positions >= fade_start
             block[inside] *= ramp[positions[inside] - fade_start][:, None]

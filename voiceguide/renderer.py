@@ -95,8 +95,10 @@ class Renderer:
             if a >= b:
                 continue
             block = self.music.read(span.music_frame + (a - span.start_frame) + shift, b - a)
-            gain = self._envelope.gain(a, b - a) * self._music_gain
-            mix[a - start : b - start] += block * gain[:, None]
+            gain = self._envelope.gain(a, b - a)
+            gain *= self._music_gain
+            block *= gain[:, None]
+            mix[a - start : b - start] += block
 
     def _add_cue(self, mix: np.ndarray, cue: Cue, start: int, end: int) -> None:
         a, b = max(start, cue.start_frame), min(end, cue.end_frame)
