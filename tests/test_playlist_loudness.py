@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.playlists.loudness import (
+    PEAK_CEILING_DBFS,
     Loudness,
     LoudnessMeter,
     gain_db_for,
@@ -46,7 +47,7 @@ def test_parse_summary_of_silence() -> None:
     text = SUMMARY.replace("-31.8 LUFS\n    Threshold: -41.8", "-70.0 LUFS\n    Threshold: 0.0")
     loudness = parse_ebur128_summary(text.replace("-28.1 dBFS", "-inf dBFS"))
     assert loudness.integrated_lufs == -70.0
-    assert loudness.true_peak_dbtp == -math.inf
+    assert loudness.peak_dbfs == -math.inf
     assert loudness.is_silent
 
 
@@ -60,10 +61,10 @@ def test_gain_reaches_the_target() -> None:
     assert gain_db_for(Loudness(-12.0, -2.0), target_lufs=-20.0) == -8.0
 
 
-def test_gain_is_limited_by_the_true_peak_ceiling() -> None:
-    # Reaching -20 would need +15 dB, which would put the peak at +2 dBTP.
-    assert gain_db_for(Loudness(-35.0, -13.0), target_lufs=-20.0) == 12.0
-    assert gain_db_for(Loudness(-35.0, -13.0), peak_ceiling_dbtp=-3.0) == 10.0
+def test_gain_is_limited_by_the_peak_ceiling() -> None:
+    # Reaching -20 would need +15 dB, which would put the peak at +2 dBFS; -2 is the ceiling.
+    assert gain_db_for(Loudness(-35.0, -13.0), target_lufs=-20.0) == 11.0
+    assert gain_db_for(Loudness(-35.0, -13.0), peak_ceiling_dbfs=-3.0) == 10.0
 
 
 def test_silence_gets_no_gain() -> None:
@@ -88,7 +89,7 @@ def test_sines_20_db_apart_measure_20_lu_apart_and_gains_meet_the_target(
         gain_db = gain_db_for(loudness, target_lufs=-20.0)
         after = measure_loudness(apply_gain(source, tmp_path / f"{name}-gained.wav", gain_db))
         assert after.integrated_lufs == pytest.approx(-20.0, abs=0.5), name
-        assert after.true_peak_dbtp <= -1.0 + 0.1, name
+        assert after.peak_dbfs <= PEAK_CEILING_DBFS + 0.1, name
 
 
 def test_peak_guard_holds_on_real_audio(tmp_path: Path) -> None:
@@ -96,9 +97,9 @@ def test_peak_guard_holds_on_real_audio(tmp_path: Path) -> None:
     loud = make_tone(tmp_path / "loud.wav", 3.0, level_dbfs=-10.0)
     loudness = measure_loudness(loud)
     gain_db = gain_db_for(loudness, target_lufs=0.0)
-    assert gain_db == pytest.approx(-1.0 - loudness.true_peak_dbtp, abs=0.01)
+    assert gain_db == pytest.approx(PEAK_CEILING_DBFS - loudness.peak_dbfs, abs=0.01)
     after = measure_loudness(apply_gain(loud, tmp_path / "gained.wav", gain_db))
-    assert after.true_peak_dbtp == pytest.approx(-1.0, abs=0.2)
+    assert after.peak_dbfs == pytest.approx(PEAK_CEILING_DBFS, abs=0.2)
     assert after.integrated_lufs < -1.0
 
 
@@ -129,10 +130,10 @@ def test_meter_runs_ffmpeg_once_per_file_across_sessions(tmp_path: Path) -> None
     assert record["mtime_ns"] == tone.stat().st_mtime_ns
     assert record["result"]["integrated_lufs"] == measured.integrated_lufs
     # -inf is not JSON: silence is stored as null and read back as -inf.
-    assert entries[str(silence)]["result"]["true_peak_dbtp"] is None
+    assert entries[str(silence)]["result"]["peak_dbfs"] is None
 
     second_runner = CountingRunner()
     second = LoudnessMeter(cache, second_runner)
     assert second.measure(tone) == measured
-    assert second.measure(silence).true_peak_dbtp == -math.inf
+    assert second.measure(silence).peak_dbfs == -math.inf
     assert second_runner.calls == []

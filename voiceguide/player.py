@@ -200,4 +200,3 @@ class LivePlayer:
             log.debug("producer failed", exc_info=True)
             self._error = err
             self._finished.set()
-
