@@ -54,7 +54,7 @@ class PlanSettings:
     intro_gap_seconds: float = 0.6
     chime_gap_seconds: float = 0.4
     """Silence between the end-of-step chime and the next step's announcement."""
-    lead_in_seconds: float = 0.1
+    lead_in_seconds: float = 0.05
     after_intro_seconds: float = 1.0
     tail_seconds: float = 1.0
     music_fade_in_seconds: float = 3.0
