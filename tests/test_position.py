@@ -103,3 +103,14 @@ def test_keys_from_pedals_and_keyboards() -> None:
     assert split_keys("n") == ["n"]
     assert split_keys(" +") == [" ", "+"]
     assert split_keys("\x1b[6~\x1b[C\r") == ["pagedown", "right", "enter"]
+
+
+def test_playhead_counts_frames_since_its_start() -> None:
+    clock = FakeClock()
+    playhead = Playhead(clock)
+    assert playhead.frames_since_start() == 0
+    playhead.start(5000)
+    clock.advance(600)
+    assert playhead.frames_since_start() == 600 * RATE
+    playhead.stop()
+    assert playhead.frames_since_start() == 0

@@ -22,6 +22,11 @@ from voiceguide.timeline import Timeline
 log = logging.getLogger(__name__)
 
 EDIT_MARGIN_FRAMES = int(0.3 * MIX_RATE_HZ)
+CLOCK_DRIFT_ALLOWANCE = 150e-6
+"""The playhead is estimated from the system clock, and a sound device's clock runs apart from
+it: 120 ppm fast was measured on PulseAudio's null sink. The edit margin grows by this much per
+frame played, so after a long stretch without a pause an edit still lands ahead of what the
+device has taken (a pause restarts the estimate)."""
 PAUSE_FADE_FRAMES = int(0.08 * MIX_RATE_HZ)
 RESUME_FADE_FRAMES = int(0.03 * MIX_RATE_HZ)
 BLOCK_FRAMES = 4096
@@ -91,7 +96,10 @@ class LivePlayer:
         with self._lock:
             if self._paused_at is not None:
                 return self._paused_at
-            return min(self.sink.playhead_frame() + EDIT_MARGIN_FRAMES, self._write_frame)
+            margin = EDIT_MARGIN_FRAMES + int(
+                self.sink.frames_since_start() * CLOCK_DRIFT_ALLOWANCE
+            )
+            return min(self.sink.playhead_frame() + margin, self._write_frame)
 
     # -- controls -------------------------------------------------------------------------
     @contextmanager

@@ -85,6 +85,12 @@ class Playhead:
         self._stopped_frame = frame
         return frame
 
+    def frames_since_start(self) -> int:
+        """Frames played by the current play object (0 while stopped)."""
+        if self._stopped_frame is not None:
+            return 0
+        return int((self.clock.monotonic() - self._started_at) * self.rate_hz)
+
     def frame(self) -> int:
         if self._stopped_frame is not None:
             return self._stopped_frame
@@ -177,6 +183,9 @@ class SimpleaudioSink:
     def playhead_frame(self) -> int:
         """Estimated frame being heard now (simpleaudio has no position query)."""
         return self._playhead.frame()
+
+    def frames_since_start(self) -> int:
+        return self._playhead.frames_since_start()
 
     def device_finished(self) -> bool:
         """True once simpleaudio's own thread has ended (end of buffer, or an ALSA error)."""
