@@ -86,16 +86,19 @@ class Timeline:
         self.segments = [s for s in self.segments if s.output_start < output_frame]
         self.segments.append(Segment(output_frame, renderer, plan_frame, shift, crossfade))
 
+    def _pieces(self, start: int, end: int) -> Iterator[tuple[int, Segment, int, int]]:
+        """(index, segment, a, b): the part [a, b) of [start, end) that each segment plays."""
+        for index, segment in enumerate(self.segments):
+            following = self.segments[index + 1] if index + 1 < len(self.segments) else None
+            seg_end = segment.natural_end if following is None else following.output_start
+            a, b = max(start, segment.output_start), min(end, seg_end)
+            if a < b:
+                yield index, segment, a, b
+
     def render(self, output_frame: int, n_frames: int) -> np.ndarray:
         """int16 stereo for [output_frame, output_frame + n); silence after the end."""
         out = np.zeros((n_frames, CHANNELS), dtype=np.int16)
-        end = output_frame + n_frames
-        for index, segment in enumerate(self.segments):
-            stop = self.segments[index + 1].output_start if index + 1 < len(self.segments) else None
-            seg_end = segment.natural_end if stop is None else stop
-            a, b = max(output_frame, segment.output_start), min(end, seg_end)
-            if a >= b:
-                continue
+        for index, segment, a, b in self._pieces(output_frame, output_frame + n_frames):
             block = segment.renderer.render(segment.to_plan(a), b - a, segment.music_shift)
             if index > 0 and segment.crossfade:
                 block = self._crossfade(self.segments[index - 1], segment, a, block)
@@ -117,12 +120,7 @@ class Timeline:
 
     def events_between(self, start: int, end: int) -> Iterator[TimelineEvent]:
         """Step starts and cue starts whose output frame lies in [start, end)."""
-        for index, segment in enumerate(self.segments):
-            stop = self.segments[index + 1].output_start if index + 1 < len(self.segments) else None
-            seg_end = segment.natural_end if stop is None else stop
-            a, b = max(start, segment.output_start), min(end, seg_end)
-            if a >= b:
-                continue
+        for index, segment, a, b in self._pieces(start, end):
             plan_a, plan_b = segment.to_plan(a), segment.to_plan(b)
             for step in segment.plan.steps:
                 if plan_a <= step.start_frame < plan_b or (
