@@ -84,7 +84,7 @@ def write_playlist(path: Path, files: list[Path]) -> Path:
 
 
 def workers() -> int:
-    """What the analyser uses (voiceguide.playlists.analyse.DEFAULT_WORKERS = 4)."""
+    """What the analyser uses (voiceguide.music.playlists.analyse.DEFAULT_WORKERS = 4)."""
     return min(4, os.cpu_count() or 1)
 
 
@@ -116,7 +116,7 @@ def decode_command(path: Path) -> list[str]:
 
 def ebur128_commands(files: list[Path], peak: str | None = None) -> list[list[str]]:
     """The analyser's own ffmpeg ebur128 command per file; `peak` swaps its peak mode."""
-    from voiceguide.playlists.loudness import ebur128_command
+    from voiceguide.music.playlists.loudness import ebur128_command
 
     commands = []
     for path in files:
@@ -128,7 +128,7 @@ def ebur128_commands(files: list[Path], peak: str | None = None) -> list[list[st
 
 
 def analyser_peak_mode() -> str:
-    from voiceguide.playlists.loudness import ebur128_command
+    from voiceguide.music.playlists.loudness import ebur128_command
 
     match = re.search(r"ebur128=peak=(\w+)", " ".join(ebur128_command(Path("x.mp3"))))
     return match.group(1) if match else "?"
@@ -136,8 +136,8 @@ def analyser_peak_mode() -> str:
 
 def child_resolve(playlist: str) -> None:
     """In a fresh home: resolve_tracks twice (cold, then cached); print the times as JSON."""
+    from voiceguide.music.playlists.resolve import resolve_tracks
     from voiceguide.paths import Paths
-    from voiceguide.playlists.resolve import resolve_tracks
 
     paths = Paths.from_environment()
     started = time.perf_counter()

@@ -125,10 +125,10 @@ def decode_through_pipe(music: Path, seconds: float) -> float:
 def child_null(music: str) -> None:
     """In-process: prepare the session, then render it all into the null sink."""
     from voiceguide.config import Config
+    from voiceguide.mix.prepare import SessionOptions, prepare_session
+    from voiceguide.output import NullSink
+    from voiceguide.output.export import render_to_sink
     from voiceguide.paths import Paths
-    from voiceguide.rendering import render_to_sink
-    from voiceguide.session import SessionOptions, prepare_session
-    from voiceguide.sinks import NullSink
 
     started = time.perf_counter()
     options = SessionOptions(routine=ROUTINE, music=music, include_first_run=True)

@@ -1,6 +1,6 @@
 import pytest
 
-from voiceguide.durations import format_seconds, parse_seconds, spoken_minutes
+from voiceguide.routine.durations import format_seconds, parse_seconds, spoken_minutes
 
 
 @pytest.mark.parametrize(

@@ -16,13 +16,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.conductor import Conductor
 from voiceguide.config import Config
+from voiceguide.live.conductor import Conductor
+from voiceguide.live.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
 from voiceguide.logbook import LogStore
+from voiceguide.mix.prepare import SessionOptions, prepare_session
 from voiceguide.paths import Paths
-from voiceguide.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
-from voiceguide.session import SessionOptions, prepare_session
-from voiceguide.voice import Voice, VoiceSettings, read_wav_mono
+from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav
 from cli_helpers import run_cli

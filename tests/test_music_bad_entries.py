@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide import bundled
+from voiceguide.music import bundled
 
 from audio_helpers import read_wav
 from cli_helpers import run_cli

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voiceguide.envelope import MusicEnvelope
-from voiceguide.music import MusicStream
+from voiceguide.mix.envelope import MusicEnvelope
+from voiceguide.music.playlists.resolve import resolve_tracks
+from voiceguide.music.stream import MusicStream
 from voiceguide.paths import Paths
-from voiceguide.playlists.resolve import resolve_tracks
 
 from audio_helpers import find_clip
 from test_music_formats import (

@@ -16,11 +16,11 @@ import numpy as np
 import pytest
 
 from voiceguide.config import Config
+from voiceguide.mix.plan import Plan
+from voiceguide.mix.prepare import Session, SessionOptions, prepare_session
+from voiceguide.mix.renderer import Renderer
+from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.plan import Plan
-from voiceguide.renderer import Renderer
-from voiceguide.session import Session, SessionOptions, prepare_session
-from voiceguide.track import Track
 
 from audio_helpers import read_wav
 from cli_helpers import run_cli

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from itertools import pairwise
 
-from voiceguide.plan import (
+from voiceguide.mix.plan import (
     HALFWAY_TEXT,
     ONE_MINUTE_TEXT,
     PlanSettings,
     build_plan,
     step_texts,
 )
-from voiceguide.routine import load_builtin, parse_routine
+from voiceguide.routine.load import load_builtin, parse_routine
 
 RATE = 44_100
 CHIME = 50_000

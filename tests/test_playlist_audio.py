@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
-from voiceguide.playlists.tools import run_command
+from voiceguide.music.playlists.tools import run_command
 
 
 def make_tone(

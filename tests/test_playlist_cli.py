@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from voiceguide.cli.playlist_cmd import app
+from voiceguide.music.playlists.m3u import parse_m3u
 from voiceguide.paths import Paths
-from voiceguide.playlists.m3u import parse_m3u
 
 from test_playlist_audio import make_corrupt_mp3, make_tone
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.playlists.loudness import (
+from voiceguide.music.playlists.loudness import (
     PEAK_CEILING_DBFS,
     Loudness,
     LoudnessMeter,
@@ -16,7 +16,7 @@ from voiceguide.playlists.loudness import (
     measure_loudness,
     parse_ebur128_summary,
 )
-from voiceguide.playlists.probe import UnplayableError
+from voiceguide.music.playlists.probe import UnplayableError
 
 from test_playlist_audio import CountingRunner, apply_gain, make_silence, make_tone
 

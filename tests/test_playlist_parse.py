@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import BadInputError, MusicError
-from voiceguide.playlists.entries import PlaylistEntry, parse_location, split_display_title
-from voiceguide.playlists.m3u import format_m3u8, parse_m3u, write_m3u8
-from voiceguide.playlists.playlistfile import read_playlist_file
-from voiceguide.playlists.pls import parse_pls
+from voiceguide.music.playlists.entries import PlaylistEntry, parse_location, split_display_title
+from voiceguide.music.playlists.m3u import format_m3u8, parse_m3u, write_m3u8
+from voiceguide.music.playlists.playlistfile import read_playlist_file
+from voiceguide.music.playlists.pls import parse_pls
 
 DATA = Path(__file__).parent / "data" / "playlists"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import MusicError
-from voiceguide.playlists.probe import (
+from voiceguide.music.playlists.probe import (
     Prober,
     UnplayableError,
     check_file,

@@ -8,10 +8,10 @@ import pytest
 
 from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.errors import BadInputError, MusicError
+from voiceguide.music.playlists import PlaylistStore, resolve_tracks, shuffle_tracks
+from voiceguide.music.playlists.entries import PlaylistEntry
+from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.playlists import PlaylistStore, resolve_tracks, shuffle_tracks
-from voiceguide.playlists.entries import PlaylistEntry
-from voiceguide.track import Track
 
 from test_playlist_audio import CountingRunner, make_corrupt_mp3, make_silence, make_tone
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from voiceguide.playlists.scan import is_audio_path, natural_key, scan_folder
+from voiceguide.music.playlists.scan import is_audio_path, natural_key, scan_folder
 
 
 def touch(path: Path) -> Path:

@@ -7,12 +7,12 @@ import pytest
 
 from voiceguide.clock import FakeClock
 from voiceguide.config import Config
-from voiceguide.keys import split_keys
+from voiceguide.live.keys import split_keys
+from voiceguide.mix.plan import PlanSettings
+from voiceguide.mix.prepare import Session, SessionOptions, prepare_session
+from voiceguide.mix.timeline import CUT_FADE_FRAMES, Timeline
+from voiceguide.output.simpleaudio import Playhead
 from voiceguide.paths import Paths
-from voiceguide.plan import PlanSettings
-from voiceguide.session import Session, SessionOptions, prepare_session
-from voiceguide.sinks.simpleaudio_sink import Playhead
-from voiceguide.timeline import CUT_FADE_FRAMES, Timeline
 
 RATE = 44_100
 

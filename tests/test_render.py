@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from voiceguide.config import Config
+from voiceguide.mix.prepare import Session, SessionOptions, prepare_session
+from voiceguide.mix.renderer import Renderer
 from voiceguide.paths import Paths
-from voiceguide.renderer import Renderer
-from voiceguide.session import Session, SessionOptions, prepare_session
-from voiceguide.voice import Voice, VoiceSettings, read_wav_mono
+from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav, rms_db
 from cli_helpers import run_cli

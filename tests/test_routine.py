@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from voiceguide.errors import RoutineError
-from voiceguide.routine import builtin_names, load_builtin, load_file, parse_routine, resolve
+from voiceguide.routine.load import builtin_names, load_builtin, load_file, parse_routine, resolve
 
 from cli_helpers import run_cli
 

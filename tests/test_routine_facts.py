@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from voiceguide.plan import PlanSettings, fill_sides
-from voiceguide.routine import Routine, load_builtin
+from voiceguide.mix.plan import PlanSettings, fill_sides
+from voiceguide.routine.load import Routine, load_builtin
 
 
 @pytest.fixture(scope="module")

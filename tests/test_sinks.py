@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from voiceguide.errors import BadInputError
-from voiceguide.sinks import FileSink, NullSink, make_sink
-from voiceguide.sinks.simpleaudio_sink import SimpleaudioSink
+from voiceguide.output import FileSink, NullSink, make_sink
+from voiceguide.output.simpleaudio import SimpleaudioSink
 
 from audio_helpers import find_clip, read_wav
 from soundserver import Recorder

@@ -10,8 +10,8 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from voiceguide.conductor import Event, PlayState
-from voiceguide.durations import format_seconds
+from voiceguide.live.conductor import Event, PlayState
+from voiceguide.routine.durations import format_seconds
 
 KEYS_LINE = "space pause/resume · n next step · b back · r repeat · + one more minute · q stop"
 

@@ -9,7 +9,7 @@ import typer
 from voiceguide.cli.console import error_console
 from voiceguide.config import Config
 from voiceguide.errors import BadInputError
-from voiceguide.session import SessionOptions
+from voiceguide.mix.prepare import SessionOptions
 
 
 class SessionFlags:

@@ -15,10 +15,10 @@ from rich.table import Table
 from rich.text import Text
 
 from voiceguide.errors import VoiceguideError
+from voiceguide.music.playlists import PlaylistStore, manage
+from voiceguide.music.playlists.analyse import Progress as ProgressCallback
+from voiceguide.music.playlists.entries import PlaylistEntry
 from voiceguide.paths import Paths
-from voiceguide.playlists import PlaylistStore, manage
-from voiceguide.playlists.analyse import Progress as ProgressCallback
-from voiceguide.playlists.entries import PlaylistEntry
 
 log = logging.getLogger(__name__)
 

@@ -11,13 +11,13 @@ import typer
 
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.cli.console import console, error_console, warn
+from voiceguide.cli.context import AppContext
 from voiceguide.cli.options import SessionFlags, session_options
-from voiceguide.context import AppContext
-from voiceguide.durations import format_seconds
 from voiceguide.errors import OutputError
-from voiceguide.rendering import render_to_sink
-from voiceguide.session import prepare_session
-from voiceguide.sinks import FileSink
+from voiceguide.mix.prepare import prepare_session
+from voiceguide.output import FileSink
+from voiceguide.output.export import render_to_sink
+from voiceguide.routine.durations import format_seconds
 
 
 def render(

@@ -8,9 +8,9 @@ import typer
 from rich.table import Table
 
 from voiceguide.cli.console import console
-from voiceguide.durations import format_seconds
 from voiceguide.paths import Paths
-from voiceguide.routine import (
+from voiceguide.routine.durations import format_seconds
+from voiceguide.routine.load import (
     Routine,
     builtin_names,
     load_builtin,
@@ -18,7 +18,7 @@ from voiceguide.routine import (
     resolve,
     user_routine_files,
 )
-from voiceguide.speech_engines import list_voices
+from voiceguide.speech.engines import list_voices
 
 app = typer.Typer(
     help="List, check and show routines (built-in, and TOML files in your routines folder).",

@@ -11,17 +11,17 @@ from types import FrameType
 import typer
 
 from voiceguide.cli.console import console, error_console, warn
+from voiceguide.cli.context import AppContext
 from voiceguide.cli.display import plain_line, print_plain, render_state
 from voiceguide.cli.options import SessionFlags, session_options
-from voiceguide.conductor import Conductor
-from voiceguide.context import AppContext
-from voiceguide.durations import format_seconds
 from voiceguide.errors import ExitStatus, VoiceguideError
-from voiceguide.keys import KeyReader
+from voiceguide.live.conductor import Conductor
+from voiceguide.live.keys import KeyReader
+from voiceguide.live.recorder import SessionRecorder
 from voiceguide.logbook import LogStore
 from voiceguide.logbook.units import amount_to_ml, parse_unit
-from voiceguide.session import Session, prepare_session
-from voiceguide.session_log import SessionRecorder
+from voiceguide.mix.prepare import Session, prepare_session
+from voiceguide.routine.durations import format_seconds
 
 FIRST_RUN_MARKER = "first-run-done"
 

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceguide.audioformat import CHANNELS
-from voiceguide.plan import Cue, Plan, PlannedStep
-from voiceguide.renderer import Renderer
+from voiceguide.mix.plan import Cue, Plan, PlannedStep
+from voiceguide.mix.renderer import Renderer
 
 CUT_FADE_FRAMES = 441  # 10 ms: long enough to avoid a click, short enough to go unnoticed
 

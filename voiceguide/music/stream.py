@@ -9,9 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ, db_to_gain
-from voiceguide.decoder import Decoder
 from voiceguide.errors import MusicError
-from voiceguide.track import Track
+from voiceguide.music.decoder import Decoder
+from voiceguide.music.track import Track
 
 log = logging.getLogger(__name__)
 

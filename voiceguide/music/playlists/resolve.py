@@ -9,19 +9,19 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from voiceguide.errors import BadInputError
-from voiceguide.paths import Paths
-from voiceguide.playlists.analyse import TrackAnalyser, skip_warning
-from voiceguide.playlists.entries import ParsedPlaylist, PlaylistEntry
-from voiceguide.playlists.loudness import DEFAULT_TARGET_LUFS
-from voiceguide.playlists.playlistfile import (
+from voiceguide.music.playlists.analyse import TrackAnalyser, skip_warning
+from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry
+from voiceguide.music.playlists.loudness import DEFAULT_TARGET_LUFS
+from voiceguide.music.playlists.playlistfile import (
     PLAYLIST_SUFFIXES,
     is_playlist_path,
     read_playlist_file,
 )
-from voiceguide.playlists.scan import AUDIO_SUFFIXES, is_audio_path, scan_folder
-from voiceguide.playlists.store import PlaylistStore
-from voiceguide.playlists.tools import RunCommand, run_command
-from voiceguide.track import Track
+from voiceguide.music.playlists.scan import AUDIO_SUFFIXES, is_audio_path, scan_folder
+from voiceguide.music.playlists.store import PlaylistStore
+from voiceguide.music.playlists.tools import RunCommand, run_command
+from voiceguide.music.track import Track
+from voiceguide.paths import Paths
 
 log = logging.getLogger(__name__)
 

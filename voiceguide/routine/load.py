@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from voiceguide.durations import parse_seconds
 from voiceguide.errors import BadInputError, RoutineError
+from voiceguide.routine.durations import parse_seconds
 
 FORMAT_VERSION = 1
 CUE_KINDS = ("tip", "say")
@@ -260,13 +260,13 @@ def _line_of(text: str, where: str) -> int | None:
 
 def builtin_names() -> list[str]:
     """Names of the routines shipped inside the package."""
-    folder = resources.files("voiceguide") / "routines"
+    folder = resources.files("voiceguide.routine") / "builtin"
     names = (p.name.removesuffix(".toml") for p in folder.iterdir() if p.name.endswith(".toml"))
     return sorted(names)
 
 
 def load_builtin(name: str) -> Routine:
-    resource = resources.files("voiceguide") / "routines" / f"{name}.toml"
+    resource = resources.files("voiceguide.routine") / "builtin" / f"{name}.toml"
     return parse_routine(resource.read_text(encoding="utf-8"), f"built-in:{name}", name)
 
 

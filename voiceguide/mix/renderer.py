@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceguide.audioformat import CHANNELS, INT16_FULL_SCALE, db_to_gain
-from voiceguide.envelope import MusicEnvelope
-from voiceguide.music import MusicStream
-from voiceguide.plan import Cue, Plan
+from voiceguide.mix.envelope import MusicEnvelope
+from voiceguide.mix.plan import Cue, Plan
+from voiceguide.music.stream import MusicStream
 
 # Soft limiter: linear up to the knee, then a rational curve that approaches the ceiling.
 # Only + * / (exactly rounded), so results never depend on where blocks start.

@@ -15,8 +15,8 @@ import numpy as np
 
 from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.errors import VoiceError
-from voiceguide.resample import to_mix_rate
-from voiceguide.speech_engines import EspeakEngine, SpeechEngine, make_engine
+from voiceguide.speech.engines import EspeakEngine, SpeechEngine, make_engine
+from voiceguide.speech.resample import to_mix_rate
 
 log = logging.getLogger(__name__)
 

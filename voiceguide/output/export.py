@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from voiceguide.audioformat import MIX_RATE_HZ
-from voiceguide.renderer import Renderer
-from voiceguide.sinks.base import Sink
+from voiceguide.mix.renderer import Renderer
+from voiceguide.output.base import Sink
 
 DEFAULT_BLOCK_FRAMES = 4 * MIX_RATE_HZ  # 4 s: per-block overhead negligible, progress still smooth
 

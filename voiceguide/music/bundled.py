@@ -20,7 +20,7 @@ END_CHIME_FILE = "chime-end.wav"
 def audio_dir() -> Path:
     """The bundled audio folder (VOICEGUIDE_AUDIO_DIR overrides, for packagers)."""
     override = os.environ.get("VOICEGUIDE_AUDIO_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parent.parent / "audio"
+    folder = Path(override) if override else Path(__file__).resolve().parents[2] / "audio"
     if not (folder / CHIME_FILE).is_file():
         raise VoiceguideError(
             f"{folder}: bundled sounds are missing (run: python audio/make_audio.py)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from voiceguide.audioformat import db_to_gain
-from voiceguide.plan import Plan
+from voiceguide.mix.plan import Plan
 
 
 def _db_ramp(frames: int, from_db: float, to_db: float) -> np.ndarray:

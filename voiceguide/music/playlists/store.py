@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voiceguide.errors import BadInputError, MusicError
+from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry
+from voiceguide.music.playlists.m3u import parse_m3u, write_m3u8
+from voiceguide.music.playlists.scan import natural_key
 from voiceguide.paths import Paths
-from voiceguide.playlists.entries import ParsedPlaylist, PlaylistEntry
-from voiceguide.playlists.m3u import parse_m3u, write_m3u8
-from voiceguide.playlists.scan import natural_key
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from voiceguide import bundled
 from voiceguide.audioformat import seconds_to_frames
 from voiceguide.config import Config
 from voiceguide.errors import BadInputError
-from voiceguide.music import MusicStream
-from voiceguide.paths import Paths
-from voiceguide.plan import (
+from voiceguide.mix.plan import (
     Plan,
     PlanSettings,
     build_plan,
@@ -22,11 +19,14 @@ from voiceguide.plan import (
     first_texts,
     step_texts,
 )
-from voiceguide.renderer import MixLevels, Renderer
-from voiceguide.routine import SIDES, Routine, resolve
-from voiceguide.speech_engines import check_voice
-from voiceguide.track import Track
-from voiceguide.voice import Voice, VoiceSettings
+from voiceguide.mix.renderer import MixLevels, Renderer
+from voiceguide.music import bundled
+from voiceguide.music.stream import MusicStream
+from voiceguide.music.track import Track
+from voiceguide.paths import Paths
+from voiceguide.routine.load import SIDES, Routine, resolve
+from voiceguide.speech.engines import check_voice
+from voiceguide.speech.voice import Voice, VoiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
 
 def bed_track() -> Track:
     """The bundled music bed (already at the loudness target)."""
-    from voiceguide.playlists.probe import run_ffprobe
+    from voiceguide.music.playlists.probe import run_ffprobe
 
     path = bundled.bed_path()
     frames = bundled.ogg_frames(path)
@@ -141,7 +141,7 @@ def music_stream(
         return None, "no music"
     source = options.music or config.default_playlist
     if source:
-        from voiceguide.playlists.resolve import resolve_tracks, shuffle_tracks
+        from voiceguide.music.playlists.resolve import resolve_tracks, shuffle_tracks
 
         tracks, warnings = resolve_tracks(source, paths, target_lufs=config.music_loudness_lufs)
         for warning in warnings:

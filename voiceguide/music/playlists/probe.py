@@ -10,9 +10,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from voiceguide.music.playlists.filecache import FileResultCache
+from voiceguide.music.playlists.tools import RunCommand, last_line, run_command
 from voiceguide.paths import Paths
-from voiceguide.playlists.filecache import FileResultCache
-from voiceguide.playlists.tools import RunCommand, last_line, run_command
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from voiceguide.playlists.atomic import write_text_atomically
+from voiceguide.music.playlists.atomic import write_text_atomically
 
 log = logging.getLogger(__name__)
 

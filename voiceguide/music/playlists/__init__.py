@@ -3,10 +3,10 @@
 `resolve_tracks` is what the music stream calls; `manage` holds the `playlist` commands.
 """
 
-from voiceguide.playlists.entries import ParsedPlaylist, PlaylistEntry
-from voiceguide.playlists.loudness import DEFAULT_TARGET_LUFS, Loudness, gain_db_for
-from voiceguide.playlists.resolve import read_source, resolve_tracks, shuffle_tracks
-from voiceguide.playlists.store import PlaylistStore
+from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry
+from voiceguide.music.playlists.loudness import DEFAULT_TARGET_LUFS, Loudness, gain_db_for
+from voiceguide.music.playlists.resolve import read_source, resolve_tracks, shuffle_tracks
+from voiceguide.music.playlists.store import PlaylistStore
 
 __all__ = [
     "DEFAULT_TARGET_LUFS",

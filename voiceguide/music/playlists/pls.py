@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.errors import MusicError
-from voiceguide.playlists.entries import (
+from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
     RemoteLocation,
@@ -17,7 +17,7 @@ from voiceguide.playlists.entries import (
     positive_seconds,
     remote_warning,
 )
-from voiceguide.playlists.textfile import read_lines
+from voiceguide.music.playlists.textfile import read_lines
 
 log = logging.getLogger(__name__)
 

@@ -10,23 +10,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from voiceguide.audioformat import seconds_to_frames
-from voiceguide.paths import Paths
-from voiceguide.playlists.entries import PlaylistEntry, split_display_title
-from voiceguide.playlists.loudness import (
+from voiceguide.music.playlists.entries import PlaylistEntry, split_display_title
+from voiceguide.music.playlists.loudness import (
     DEFAULT_TARGET_LUFS,
     Loudness,
     LoudnessMeter,
     gain_db_for,
 )
-from voiceguide.playlists.probe import (
+from voiceguide.music.playlists.probe import (
     MIN_TRACK_SECONDS,
     ProbeInfo,
     Prober,
     UnplayableError,
     probe_cache_file,
 )
-from voiceguide.playlists.tools import RunCommand, run_command
-from voiceguide.track import Track
+from voiceguide.music.playlists.tools import RunCommand, run_command
+from voiceguide.music.track import Track
+from voiceguide.paths import Paths
 
 log = logging.getLogger(__name__)
 

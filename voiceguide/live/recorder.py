@@ -12,11 +12,11 @@ from datetime import timedelta
 
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.clock import Clock
-from voiceguide.conductor import Event
 from voiceguide.errors import VoiceguideError
+from voiceguide.live.conductor import Event
 from voiceguide.logbook import LogStore, end_of_session_sentence
 from voiceguide.logbook.times import local_zone
-from voiceguide.plan import PlannedStep
+from voiceguide.mix.plan import PlannedStep
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
-from voiceguide.routine import Routine, Step
+from voiceguide.routine.load import Routine, Step
 
 SPOKEN_KINDS = frozenset(
     {"intro", "announce", "repeat", "tip", "say", "halfway", "one-minute", "closing"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from voiceguide.errors import BadInputError
-from voiceguide.playlists.entries import ParsedPlaylist
-from voiceguide.playlists.m3u import parse_m3u
-from voiceguide.playlists.pls import parse_pls
+from voiceguide.music.playlists.entries import ParsedPlaylist
+from voiceguide.music.playlists.m3u import parse_m3u
+from voiceguide.music.playlists.pls import parse_pls
 
 PLAYLIST_SUFFIXES = (".m3u", ".m3u8", ".pls")
 

@@ -15,9 +15,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
-from voiceguide.renderer import Renderer
-from voiceguide.sinks.simpleaudio_sink import PREROLL_FRAMES, PRIME_FRAMES, SimpleaudioSink
-from voiceguide.timeline import Timeline
+from voiceguide.mix.renderer import Renderer
+from voiceguide.mix.timeline import Timeline
+from voiceguide.output.simpleaudio import PREROLL_FRAMES, PRIME_FRAMES, SimpleaudioSink
 
 log = logging.getLogger(__name__)
 

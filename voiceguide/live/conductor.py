@@ -12,12 +12,12 @@ import threading
 from dataclasses import dataclass, replace
 
 from voiceguide.audioformat import MIX_RATE_HZ, frames_to_seconds
-from voiceguide.plan import Insert, Plan, PlannedStep, announcement
-from voiceguide.player import LivePlayer
-from voiceguide.renderer import Renderer
-from voiceguide.session import Session
-from voiceguide.sinks.simpleaudio_sink import SimpleaudioSink
-from voiceguide.timeline import Timeline
+from voiceguide.live.player import LivePlayer
+from voiceguide.mix.plan import Insert, Plan, PlannedStep, announcement
+from voiceguide.mix.prepare import Session
+from voiceguide.mix.renderer import Renderer
+from voiceguide.mix.timeline import Timeline
+from voiceguide.output.simpleaudio import SimpleaudioSink
 
 log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide.errors import BadInputError, MusicError
+from voiceguide.music.playlists.analyse import Analysis, Progress, TrackAnalyser, skip_warning
+from voiceguide.music.playlists.entries import PlaylistEntry, display_title
+from voiceguide.music.playlists.m3u import write_m3u8
+from voiceguide.music.playlists.playlistfile import PLAYLIST_SUFFIXES, read_playlist_file
+from voiceguide.music.playlists.probe import Prober, UnplayableError, probe_cache_file
+from voiceguide.music.playlists.resolve import read_paths
+from voiceguide.music.playlists.store import PlaylistStore, validate_name
+from voiceguide.music.playlists.tools import RunCommand, run_command
 from voiceguide.paths import Paths
-from voiceguide.playlists.analyse import Analysis, Progress, TrackAnalyser, skip_warning
-from voiceguide.playlists.entries import PlaylistEntry, display_title
-from voiceguide.playlists.m3u import write_m3u8
-from voiceguide.playlists.playlistfile import PLAYLIST_SUFFIXES, read_playlist_file
-from voiceguide.playlists.probe import Prober, UnplayableError, probe_cache_file
-from voiceguide.playlists.resolve import read_paths
-from voiceguide.playlists.store import PlaylistStore, validate_name
-from voiceguide.playlists.tools import RunCommand, run_command
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from voiceguide.errors import MusicError
-from voiceguide.playlists.atomic import write_text_atomically
-from voiceguide.playlists.entries import (
+from voiceguide.music.playlists.atomic import write_text_atomically
+from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
     RemoteLocation,
@@ -18,7 +18,7 @@ from voiceguide.playlists.entries import (
     positive_seconds,
     remote_warning,
 )
-from voiceguide.playlists.textfile import read_lines
+from voiceguide.music.playlists.textfile import read_lines
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
-from voiceguide.playlists.filecache import FileResultCache
-from voiceguide.playlists.probe import UnplayableError
-from voiceguide.playlists.tools import RunCommand, last_line, run_command
+from voiceguide.music.playlists.filecache import FileResultCache
+from voiceguide.music.playlists.probe import UnplayableError
+from voiceguide.music.playlists.tools import RunCommand, last_line, run_command
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from voiceguide.errors import BadInputError
-from voiceguide.sinks.base import Sink
-from voiceguide.sinks.file import FileSink
-from voiceguide.sinks.null import NullSink
+from voiceguide.output.base import Sink
+from voiceguide.output.file import FileSink
+from voiceguide.output.null import NullSink
 
 SINK_NAMES = ("simpleaudio", "file", "null")
 
@@ -21,7 +21,7 @@ def make_sink(name: str, path: Path | None = None) -> Sink:
     if name == "null":
         return NullSink()
     if name == "simpleaudio":
-        from voiceguide.sinks.simpleaudio_sink import SimpleaudioSink
+        from voiceguide.output.simpleaudio import SimpleaudioSink
 
         return SimpleaudioSink()
     raise BadInputError(f"unknown sink {name!r} (choices: {', '.join(SINK_NAMES)})")
