@@ -21,6 +21,7 @@ from voiceguide.live.conductor import Conductor
 from voiceguide.live.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
 from voiceguide.logbook import LogStore
 from voiceguide.mix.prepare import SessionOptions, prepare_session
+from voiceguide.output.simpleaudio import SimpleaudioSink
 from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
@@ -144,7 +145,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
         Paths.from_environment(),
         lambda message: None,
     )
-    conductor = Conductor(session)
+    conductor = Conductor(session, SimpleaudioSink())
     calls: dict[str, tuple[float, int]] = {}
     with Recorder(pulse_env) as recording:
         started = time.monotonic()
@@ -163,6 +164,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
         calls["next"] = (time.monotonic(), conductor.next_step())
         assert conductor.wait(60)
     events = [e.kind for e in conductor.poll()]
+    conductor.close()
     session.close()
     assert {"paused", "resumed", "extended", "next"} <= set(events)
     assert conductor.player.error is None

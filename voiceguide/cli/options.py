@@ -49,7 +49,7 @@ def session_options(
     rate: int | None,
     speech_level: float | None,
     music_level: float | None,
-    first_side: str,
+    first_side: str | None,
     include_first_run: bool,
 ) -> SessionOptions:
     if music and playlist:
@@ -72,7 +72,7 @@ def session_options(
         rate_wpm=rate,
         speech_level_db=speech_level,
         music_level_db=music_level,
-        first_side=first_side.lower(),
+        first_side=first_side.lower() if first_side else None,
         include_first_run=include_first_run,
         shuffle_seed=shuffle_seed,
     )

@@ -45,7 +45,8 @@ class SessionOptions:
     rate_wpm: int | None = None
     speech_level_db: float | None = None
     music_level_db: float | None = None
-    first_side: str = "left"
+    first_side: str | None = None
+    """The side massaged first; None: the live session's alternation (left for a render)."""
     include_first_run: bool = False
     shuffle_seed: int | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -112,10 +113,11 @@ def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
 
 
 def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
-    if options.first_side not in SIDES:
-        raise BadInputError(f"--first-side: expected left or right, got {options.first_side!r}")
+    side = options.first_side or SIDES[0]
+    if side not in SIDES:
+        raise BadInputError(f"--first-side: expected left or right, got {side!r}")
     return PlanSettings(
-        first_side=options.first_side,
+        first_side=side,
         include_first_run=options.include_first_run,
         duck_db=config.duck_db,
         step_seconds=dict(options.step_seconds),
