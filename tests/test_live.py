@@ -259,3 +259,39 @@ def test_no_audio_output_is_one_clear_line(tmp_path: Path) -> None:
     assert lines[-1].startswith("error: no audio output could be opened")
     assert "voiceguide render -o" in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("how", "stopping"),
+    [("Ctrl-C at the terminal", signal.SIGINT), ("SIGTERM", signal.SIGTERM)],
+)
+def test_stopping_prints_no_traceback_from_any_process(
+    pulse, tmp_path: Path, how: str, stopping: signal.Signals
+) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert process.stdout is not None and process.stderr is not None
+    for line in process.stdout:
+        if b"step 1:" in line:
+            break
+    time.sleep(0.5)
+    if stopping == signal.SIGINT:
+        os.killpg(process.pid, stopping)  # a terminal sends Ctrl-C to the whole group
+    else:
+        process.send_signal(stopping)
+    code = process.wait(timeout=10)
+    stderr = process.stderr.read().decode()
+    rest = process.stdout.read().decode()
+    assert code == 130, (how, stderr)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, (how, stderr)
+    assert "Stopped: 0 of 6 steps" in rest, rest
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.ended_at is not None

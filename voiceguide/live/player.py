@@ -127,6 +127,11 @@ class LivePlayer:
     def playhead_frame(self) -> int:
         return min(self.sink.playhead_frame(), self.timeline.end_frame)
 
+    def buffered_until(self) -> int:
+        """The output frame up to which the buffer has been written."""
+        with self.lock:
+            return self._write_frame
+
     @property
     def paused(self) -> bool:
         return self._paused_at is not None

@@ -38,6 +38,8 @@ class SessionRecorder(SessionListener):
         """Ids of the steps heard, each once, in the order first heard."""
         self.pumping_seconds = 0.0
         self.reached_pumping = False
+        self.reached_first_step = False
+        """The intro was heard through: a step has started."""
         self._current: tuple[PlannedStep, int] | None = None  # step and its start output frame
 
     def _write(self, action: Callable[[LogStore], object]) -> object:
@@ -73,6 +75,7 @@ class SessionRecorder(SessionListener):
                 return  # the same step, heard again from its start (back): one visit
             self._close_current(event.output_frame)
             self._current = (event.step, event.output_frame)
+            self.reached_first_step = True
             self.reached_pumping = self.reached_pumping or event.step.pumping
         elif event.kind == "step-ended" and event.step is not None:
             if self._current is not None and self._current[0].id == event.step.id:

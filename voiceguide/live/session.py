@@ -184,7 +184,7 @@ class LiveSession:
         if self.outcome == "finished":
             self._send(Event("finished", self.conductor.timeline.end_frame))
         self.recorder.end(self.outcome == "finished", player.playhead_frame())
-        if self.recorder.steps_done and self.marker is not None:
+        if self.recorder.reached_first_step and self.marker is not None:
             self._mark_first_run_done(self.marker)
         for listener in self.listeners:
             listener.on_end(self.outcome)
