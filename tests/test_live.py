@@ -295,3 +295,69 @@ def test_stopping_prints_no_traceback_from_any_process(
     with LogStore(Paths.from_environment(env).log_db) as store:
         (logged,) = store.sessions()
     assert logged.finished is False and logged.ended_at is not None
+
+
+def _start_demo(server, home: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **server.env, "VOICEGUIDE_HOME": str(home)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if b"step 2:" in line:
+            break
+    return process
+
+
+def test_a_sound_server_that_dies_is_noticed_and_the_session_logged_as_stopped(
+    tmp_path: Path,
+) -> None:
+    from soundserver import PulseServer
+
+    server = PulseServer(tmp_path / "pulse")
+    server.start()
+    home = tmp_path / "home"
+    try:
+        process = _start_demo(server, home)
+        assert server.process is not None
+        server.process.kill()  # the sound server dies mid-session
+        server.process.wait()
+        code = process.wait(timeout=90)
+    finally:
+        server.stop()
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    assert code == 3, stderr
+    lost = [line for line in stderr.splitlines() if "sound output was lost" in line]
+    assert len(lost) == 2, stderr  # the warning, then the final one-line error
+    assert "Traceback" not in stderr
+    with LogStore(Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.stopped_at_step == "pump"
+
+
+def test_a_sound_server_that_comes_back_resumes_the_session(tmp_path: Path) -> None:
+    from soundserver import PulseServer
+
+    server = PulseServer(tmp_path / "pulse")
+    server.start()
+    home = tmp_path / "home"
+    try:
+        process = _start_demo(server, home)
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        time.sleep(2.0)
+        server.start()  # back on the same socket
+        code = process.wait(timeout=150)
+    finally:
+        server.stop()
+    assert process.stdout is not None and process.stderr is not None
+    stderr, stdout = process.stderr.read().decode(), process.stdout.read().decode()
+    assert code == 0, stderr
+    assert "sound output was lost" in stderr
+    assert "Done: 6 of 6 steps" in stdout
+    with LogStore(Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is True
