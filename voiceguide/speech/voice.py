@@ -25,7 +25,7 @@ _SILENCE_THRESHOLD = 10 ** (-50 / 20)
 _KEEP_BEFORE_FRAMES = 88  # 2 ms before the first sound, so the onset is not cut
 _KEEP_AFTER_FRAMES = 1323  # 30 ms after the last sound
 _FADE_OUT_FRAMES = 441  # 10 ms
-_CACHE_VERSION = "v1"  # bump when the clip processing changes
+_CACHE_VERSION = "v2"  # bump when the clip processing changes (v2: soxr resampling)
 
 
 @dataclass(frozen=True)
