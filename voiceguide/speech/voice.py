@@ -95,9 +95,6 @@ class Voice:
     def cache_path(self, text: str) -> Path:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
 
-    def is_ready(self, text: str) -> bool:
-        return text in self._memory or self.cache_path(text).is_file()
-
     def clip(self, text: str) -> np.ndarray:
         """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS."""
         cached = self._memory.get(text)
