@@ -70,7 +70,7 @@ class EspeakEngine:
 def _pyttsx3_worker(
     conn: multiprocessing.connection.Connection, voice: str | None, rate: int
 ) -> None:
-    """Runs in a spawned process: one engine, one thread, one save per run (see DESIGN.md)."""
+    """Runs in a spawned process: one engine, one thread, one save per run (README.md, Design)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout
     import pyttsx3
