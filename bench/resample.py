@@ -5,7 +5,8 @@ used a hand-written upsampler (zero-stuffing and a Kaiser-windowed sinc half-ban
 taps, np.convolve); it now uses soxr (`soxr.resample(x, 22050, 44100, "HQ")`). That old
 upsampler is kept here, as it was, so the comparison can be run again.
 
-- time: median of N runs over a 6 s espeak-ng clip (float64 mono, as voice.py reads it).
+- time: median of N runs over a 6 s espeak-ng clip (float64 mono, as voice.py reads it), the
+  two resamplers taking turns so that both see the same load from other processes.
 - image: a 10 kHz tone at 22.05 kHz, upsampled; the level at 12.05 kHz (its mirror image
   about the old Nyquist, which an ideal upsampler removes) relative to the tone, in dB, from
   a Kaiser-windowed (beta 20) spectrum of the middle second, whose own sidelobes lie below
@@ -85,14 +86,17 @@ def espeak_clip() -> np.ndarray:
     return data[:frames] / 32768.0
 
 
-def time_ms(resample: Callable[[np.ndarray], np.ndarray], clip: np.ndarray, runs: int) -> list:
-    resample(clip)  # warm-up: first-call costs (kernel plans, page faults) are not the steady cost
-    times = []
+def times_ms(clip: np.ndarray, runs: int) -> dict[str, list[float]]:
+    """Milliseconds per run of each resampler, taken in turn so both see the same load."""
+    times: dict[str, list[float]] = {name: [] for name in RESAMPLERS}
+    for resample in RESAMPLERS.values():
+        resample(clip)  # warm-up: first-call costs (page faults, plans) are not the steady cost
     for _ in range(runs):
-        started = time.perf_counter()
-        out = resample(clip)
-        times.append((time.perf_counter() - started) * 1000)
-        assert len(out) == 2 * len(clip)
+        for name, resample in RESAMPLERS.items():
+            started = time.perf_counter()
+            out = resample(clip)
+            times[name].append((time.perf_counter() - started) * 1000)
+            assert len(out) == 2 * len(clip)
     return times
 
 
@@ -124,13 +128,13 @@ def main() -> int:
     runs = 11 if args.quick else args.runs
     clip = espeak_clip()
     load_before = load_average()
+    times = times_ms(clip, runs)
     results: dict[str, dict[str, object]] = {}
     for name, resample in RESAMPLERS.items():
-        times = time_ms(resample, clip, runs)
         image_db, gain_db = tone_levels_db(resample)
         results[name] = {
-            "median_ms": median(times),
-            "runs_ms": times,
+            "median_ms": median(times[name]),
+            "runs_ms": times[name],
             "image_db": image_db,
             "tone_gain_db": gain_db,
         }
