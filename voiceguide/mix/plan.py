@@ -12,7 +12,6 @@ from voiceguide.routine.load import Routine, Step
 SPOKEN_KINDS = frozenset(
     {"intro", "announce", "repeat", "tip", "say", "halfway", "one-minute", "closing"}
 )
-CHIME_KINDS = frozenset({"chime", "end-chime"})
 # Lower number wins when two cues of one step would overlap.
 _PRIORITY = {
     "announce": 0,

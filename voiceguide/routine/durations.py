@@ -43,15 +43,3 @@ def format_seconds(seconds: float) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
-
-
-def spoken_minutes(seconds: float) -> str:
-    """Words for a duration, for speech: "6 minutes", "1 minute 30 seconds", "45 seconds"."""
-    total = round(seconds)
-    minutes, secs = divmod(total, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
-    if secs:
-        parts.append(f"{secs} second" + ("s" if secs != 1 else ""))
-    return " ".join(parts) or "0 seconds"

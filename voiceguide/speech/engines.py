@@ -141,23 +141,29 @@ class Pyttsx3Engine:
         process = context.Process(
             target=_pyttsx3_worker, args=(child, self.voice, self.rate_wpm), daemon=True
         )
-        with _sigint_ignored():
-            process.start()
-        child.close()
+        try:
+            with _sigint_ignored():
+                process.start()
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
         self._conn, self._process = parent, process
         return parent
 
     def synthesize(self, text: str, out_wav: Path) -> None:
         with self._lock:
-            conn = self._conn or self._start()
             try:
+                conn = self._conn or self._start()
                 conn.send((text, str(out_wav)))
                 if not conn.poll(_WRITE_TIMEOUT_SECONDS + 5):
+                    self.close()  # so its late answer is never taken for the next request's
                     raise VoiceError("pyttsx3 did not answer")
                 problem = conn.recv()
             except (OSError, EOFError) as err:
                 self.close()
-                raise VoiceError(f"pyttsx3 worker died: {err}") from None
+                raise VoiceError(f"pyttsx3 worker failed: {err}") from None
             if problem:
                 raise VoiceError(f"pyttsx3 failed: {problem}")
 
