@@ -24,7 +24,8 @@ from voiceguide.music import bundled
 from voiceguide.music.stream import MusicStream
 from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.routine.load import SIDES, Routine, resolve
+from voiceguide.routine.load import Routine, resolve
+from voiceguide.sides import SIDE_CHOICES, SIDES
 from voiceguide.speech.engines import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
 
@@ -113,7 +114,7 @@ def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
 
 def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
     if options.first_side not in SIDES:
-        raise BadInputError(f"--first-side: expected left or right, got {options.first_side!r}")
+        raise BadInputError(f"--first-side: expected {SIDE_CHOICES}, got {options.first_side!r}")
     return PlanSettings(
         first_side=options.first_side,
         include_first_run=options.include_first_run,

@@ -14,7 +14,6 @@ from voiceguide.routine.durations import parse_seconds
 
 FORMAT_VERSION = 1
 CUE_KINDS = ("tip", "say")
-SIDES = ("left", "right")
 
 
 @dataclass(frozen=True)
