@@ -14,7 +14,8 @@ from voiceguide.cli.console import console, error_console, warn
 from voiceguide.cli.context import AppContext
 from voiceguide.cli.display import plain_line, print_plain, render_state
 from voiceguide.cli.options import SessionFlags, session_options
-from voiceguide.errors import ExitStatus, VoiceguideError
+from voiceguide.errors import ExitStatus, OutputError, VoiceguideError
+from voiceguide.files import PRIVATE_MODE, write_own_file
 from voiceguide.live.conductor import Conductor
 from voiceguide.live.keys import KeyReader
 from voiceguide.live.recorder import SessionRecorder
@@ -22,6 +23,7 @@ from voiceguide.logbook import LogStore
 from voiceguide.logbook.units import amount_to_ml, parse_unit
 from voiceguide.mix.prepare import Session, prepare_session
 from voiceguide.routine.durations import format_seconds
+from voiceguide.sides import SIDES
 
 FIRST_RUN_MARKER = "first-run-done"
 
@@ -90,7 +92,10 @@ def start(
         )
         session.close()
     if recorder.steps_done:
-        marker.touch()
+        try:
+            write_own_file(marker, b"", mode=PRIVATE_MODE)
+        except OutputError as err:
+            warn(f"{err} (the introduction will be said again next time)")
     if interrupted.is_set():
         error_console().print("stopped", markup=False)
         if store is not None:
@@ -122,7 +127,7 @@ def _ask_amounts(recorder: SessionRecorder, unit: str) -> None:
     if not sys.stdin.isatty():
         return
     amounts: dict[str, float | None] = {}
-    for side in ("left", "right"):
+    for side in SIDES:
         while True:
             answer = input(f"Amount, {side} side ({unit}, Enter to skip): ").strip()
             if not answer:

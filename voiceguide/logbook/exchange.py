@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,14 +33,28 @@ def _as_dict(record: SessionRecord) -> dict[str, Any]:
     return {c.name: c.codec.to_json(getattr(record, c.name)) for c in SESSION_FIELDS}
 
 
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def _csv_line(cells: Iterable[str]) -> str:
+    """One CSV line, quoted as the csv module does, except that a lone CR is quoted too.
+
+    (The csv module quotes only the characters of its line ending, "\n" here, so a note
+    with a CR in it would come back split in two.)
+    """
+    quoted = (
+        '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
+        for cell in cells
+    )
+    return ",".join(quoted) + "\n"
+
+
 def csv_text(records: Iterable[SessionRecord]) -> str:
     """The CSV export: a header row, then one row per session (text cells formula-safe)."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    lines = [_csv_line(CSV_COLUMNS)]
     for record in records:
-        writer.writerow(c.codec.cell(getattr(record, c.name)) for c in SESSION_FIELDS)
-    return buffer.getvalue()
+        lines.append(_csv_line(c.codec.cell(getattr(record, c.name)) for c in SESSION_FIELDS))
+    return "".join(lines)
 
 
 def json_text(records: Iterable[SessionRecord]) -> str:
@@ -101,7 +116,8 @@ def _parse_row(source: str, line: int, row: dict[str, str | None]) -> SessionRec
 def read_csv(path: Path) -> list[SessionRecord]:
     """Parse a CSV export; every row is checked before anything is returned."""
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a spreadsheet may have added a BOM
+        # Bytes, not read_text: its newline translation would turn a CR inside a note into LF.
+        text = path.read_bytes().decode("utf-8-sig")  # a spreadsheet may have added a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInputError(f"cannot read {path}: {exc}") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +25,7 @@ from voiceguide.music import bundled
 from voiceguide.music.stream import MusicStream
 from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.routine.load import Routine, resolve
+from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
 from voiceguide.sides import SIDE_CHOICES, SIDES
 from voiceguide.speech.engines import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
@@ -97,6 +98,12 @@ class Session:
             self.plan, self.voice.clip, self.chime, self.end_chime, self.music, self.levels
         )
         return self.plan
+
+    def input_files(self) -> tuple[Path, ...]:
+        """The files this session reads: its routine file and every music track."""
+        routine = () if self.routine.source.startswith(BUILTIN_SOURCE) else (self.routine.source,)
+        tracks = self.music.tracks if self.music is not None else ()
+        return (*(Path(name) for name in routine), *(track.path for track in tracks))
 
     def close(self) -> None:
         if self.music is not None:
