@@ -19,6 +19,7 @@ from voiceguide.music.playlists import PlaylistStore, manage
 from voiceguide.music.playlists.analyse import Progress as ProgressCallback
 from voiceguide.music.playlists.entries import PlaylistEntry
 from voiceguide.paths import Paths
+from voiceguide.routine.durations import format_seconds
 
 log = logging.getLogger(__name__)
 
@@ -73,14 +74,6 @@ def _progress(label: str) -> Iterator[ProgressCallback]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def _clock(seconds: float) -> str:
-    """3:05 or 1:02:03."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _tracks(count: int) -> str:
@@ -150,7 +143,7 @@ def list_command() -> None:
                 table.add_row(Text(summary.name), "?", "?", "")
                 _warn([summary.problem])
                 continue
-            length = _clock(summary.seconds) + ("+?" if summary.unknown_lengths else "")
+            length = format_seconds(summary.seconds) + ("+?" if summary.unknown_lengths else "")
             missing = str(summary.missing) if summary.missing else ""
             table.add_row(Text(summary.name), str(summary.tracks), length, missing)
         Console().print(table)
@@ -168,7 +161,7 @@ def show_command(name: NameArg) -> None:
             length = "?"
             if row.entry.duration_seconds is not None:
                 seconds += row.entry.duration_seconds
-                length = _clock(row.entry.duration_seconds)
+                length = format_seconds(row.entry.duration_seconds)
             file = Text(str(row.entry.path), overflow="fold")
             if row.missing:
                 file = Text.assemble(("MISSING ", "bold red"), file)
@@ -177,7 +170,7 @@ def show_command(name: NameArg) -> None:
         console.print(table)
         missing = sum(1 for row in rows if row.missing)
         note = f", {missing} missing (skipped when played)" if missing else ""
-        console.print(Text(f"{_tracks(len(rows))}, {_clock(seconds)}{note}"))
+        console.print(Text(f"{_tracks(len(rows))}, {format_seconds(seconds)}{note}"))
 
 
 @app.command("delete")

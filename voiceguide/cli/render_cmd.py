@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from voiceguide.audioformat import frames_to_seconds
 from voiceguide.cli.console import console, error_console, warn
 from voiceguide.cli.context import AppContext
 from voiceguide.cli.options import SessionFlags, session_options
-from voiceguide.errors import OutputError
+from voiceguide.errors import BadInputError
+from voiceguide.files import SHARED_MODE, check_target, write_file
 from voiceguide.mix.prepare import prepare_session
 from voiceguide.output import FileSink
 from voiceguide.output.export import render_to_sink
@@ -39,10 +41,17 @@ def render(
     speech_level: float | None = SessionFlags.speech_level,
     music_level: float | None = SessionFlags.music_level,
     first_side: str = SessionFlags.first_side,
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite the output (and --cues-json) file if it exists."
+    ),
 ) -> None:
     """Write the whole spoken session (speech over ducked music) to an audio file."""
     ctx = AppContext.from_environment()
-    sink = FileSink(output)  # checks the format before any work
+    sink = FileSink(output, force=force)  # checks the format and the path before any work
+    if cues_json is not None:
+        if os.path.abspath(cues_json) == os.path.abspath(output):
+            raise BadInputError(f"{cues_json}: --cues-json and --output name the same file")
+        check_target(cues_json, force=force)
     options = session_options(
         ctx.config, routine=routine, music=music, playlist=playlist, no_music=no_music,
         shuffle=shuffle, seed=seed, voice=voice, engine=engine, rate=rate,
@@ -52,12 +61,15 @@ def render(
     err = error_console()
     session = prepare_session(ctx.config, options, ctx.paths, warn)
     try:
+        # Never written over, even with --force: the routine file, every track, and what
+        # --music or --playlist named.
+        named = (Path(spec).expanduser() for spec in (music, playlist) if spec)
+        inputs = (*session.input_files(), *named)
+        sink.protect(inputs)
         plan = session.plan
         if cues_json is not None:
-            try:
-                cues_json.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise OutputError(f"{cues_json}: cannot write: {exc.strerror or exc}") from None
+            text = json.dumps(plan.to_json(), indent=2) + "\n"
+            write_file(cues_json, text, mode=SHARED_MODE, force=force, inputs=inputs)
         length = format_seconds(frames_to_seconds(plan.total_frames))
         err.print(
             f"Rendering {session.routine.title} ({length}) with {session.music_description}"

@@ -19,8 +19,6 @@ from voiceguide.routine.durations import format_seconds
 if TYPE_CHECKING:
     from voiceguide.live.session import LiveSession
 
-FIRST_RUN_MARKER = "first-run-done"
-
 
 def start(
     routine: str | None = SessionFlags.routine,

@@ -25,7 +25,8 @@ from typing import Protocol
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.clock import Clock
 from voiceguide.config import Config
-from voiceguide.errors import AudioOutputError, VoiceguideError
+from voiceguide.errors import AudioOutputError, OutputError, VoiceguideError
+from voiceguide.files import PRIVATE_FOLDER_MODE, PRIVATE_MODE, write_own_file
 from voiceguide.live.conductor import Conductor
 from voiceguide.live.events import Event, PlayState, SessionListener
 from voiceguide.live.recorder import SessionRecorder
@@ -34,6 +35,7 @@ from voiceguide.mix.prepare import Session, SessionOptions, prepare_session
 from voiceguide.output.base import LiveOutput
 from voiceguide.paths import Paths
 from voiceguide.routine.durations import format_seconds
+from voiceguide.sides import other_side
 
 log = logging.getLogger(__name__)
 
@@ -234,13 +236,12 @@ class LiveSession:
         player.stop()
         return False
 
-    @staticmethod
-    def _mark_first_run_done(marker: Path) -> None:
+    def _mark_first_run_done(self, marker: Path) -> None:
         try:
-            marker.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            marker.touch(mode=0o600)
-        except OSError as err:
-            log.debug("cannot write %s: %s", marker, err)
+            marker.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+            write_own_file(marker, b"", mode=PRIVATE_MODE)
+        except (OSError, OutputError) as err:
+            self.warn(f"{err} (the introduction will be said again next time)")
 
     # -- afterwards ---------------------------------------------------------------------------
     @property
@@ -255,7 +256,7 @@ class LiveSession:
         if not self.asks_amounts:
             return
         amounts: dict[str, float | None] = {}
-        for side in (self.first_side, "right" if self.first_side == "left" else "left"):
+        for side in (self.first_side, other_side(self.first_side)):
             value = asker.ask(side, unit)
             amounts[side] = None if value is None else amount_to_ml(side, value, parse_unit(unit))
         self.recorder.set_amounts(amounts.get("left"), amounts.get("right"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
 from voiceguide.routine.load import Routine, Step
+from voiceguide.sides import other_side
 
 SPOKEN_KINDS = frozenset(
     {"intro", "announce", "repeat", "tip", "say", "halfway", "one-minute", "closing"}
@@ -173,7 +174,7 @@ class Plan:
 
 def fill_sides(text: str, first_side: str) -> str:
     """Put "left"/"right" where a routine says {first} and {second}."""
-    second = "right" if first_side == "left" else "left"
+    second = other_side(first_side)
     return text.replace("{first}", first_side).replace("{second}", second)
 
 

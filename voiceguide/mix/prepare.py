@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from voiceguide.music import bundled
 from voiceguide.music.stream import MusicStream
 from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.routine.load import SIDES, Routine, resolve
+from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
+from voiceguide.sides import SIDE_CHOICES, SIDES
 from voiceguide.speech.engines import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
 
@@ -98,6 +100,12 @@ class Session:
         )
         return self.plan
 
+    def input_files(self) -> tuple[Path, ...]:
+        """The files this session reads: its routine file and every music track."""
+        routine = () if self.routine.source.startswith(BUILTIN_SOURCE) else (self.routine.source,)
+        tracks = self.music.tracks if self.music is not None else ()
+        return (*(Path(name) for name in routine), *(track.path for track in tracks))
+
     def close(self) -> None:
         if self.music is not None:
             self.music.close()
@@ -115,7 +123,7 @@ def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
 def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
     side = options.first_side or SIDES[0]
     if side not in SIDES:
-        raise BadInputError(f"--first-side: expected left or right, got {side!r}")
+        raise BadInputError(f"--first-side: expected {SIDE_CHOICES}, got {side!r}")
     return PlanSettings(
         first_side=side,
         include_first_run=options.include_first_run,

@@ -1,4 +1,7 @@
-"""Parse and format durations: 90, "90s", "6m", "1m30s"."""
+"""Durations: parse 90, "90s", "6m", "1m30s"; show them as "6:00", "3 h 05 min" or in words.
+
+The one module that turns seconds into text for people, whatever the command.
+"""
 
 from __future__ import annotations
 
@@ -43,3 +46,11 @@ def format_seconds(seconds: float) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
+
+
+def format_minutes(seconds: float | None) -> str:
+    """To the nearest minute, for gaps and pumping time: "45 min", "3 h 05 min"; None as "-"."""
+    if seconds is None:
+        return "-"
+    minutes = max(0, round(seconds / 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
