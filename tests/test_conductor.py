@@ -115,8 +115,10 @@ def test_repeat_says_the_instructions_again_at_once(rig: Rig) -> None:
     heard = rig.output.heard()[:, 0].astype(np.float64)
     found, score = find_clip(heard, clip, at, RATE // 2)
     assert score > 0.9 and at <= found <= at + RATE // 2
-    # A repeat is no new visit of the step.
+    # A repeat is no new visit of the step, and the step's clock keeps running: it ends
+    # where it would have ended.
     assert [s for s, _ in step_starts(rig)] == [first.id]
+    assert rig.session.plan.steps[0].end_frame == first.end_frame
 
 
 def test_extend_is_no_new_step(rig: Rig) -> None:
@@ -171,15 +173,27 @@ class Collect(SessionListener):
         self.outcome = outcome
 
 
-def run_live(session: LiveSession, clock: FakeClock, until: str, keys: str = "") -> Collect:
-    """Run `session` on a thread, moving the fake clock until an event of kind `until`."""
+def run_live(
+    session: LiveSession,
+    clock: FakeClock,
+    until: str,
+    keys: str = "",
+    at_seconds: dict[float, str] | None = None,
+) -> Collect:
+    """Run `session` on a thread, moving the fake clock until an event of kind `until`.
+
+    `keys` are pressed when that event comes; `at_seconds` presses keys at session times.
+    """
     collect = Collect()
     session.subscribe(collect)
     thread = threading.Thread(target=session.run)
     thread.start()
     player = session.conductor.player
-    deadline = time.monotonic() + 60
+    schedule = sorted((at_seconds or {}).items())
+    deadline = time.monotonic() + 120
     while thread.is_alive() and time.monotonic() < deadline:
+        while schedule and player.playhead_frame() >= schedule[0][0] * RATE:
+            dispatch_key(session, schedule.pop(0)[1])
         if any(e.kind == until for e in collect.events):
             for key in keys:
                 dispatch_key(session, key)
@@ -244,3 +258,53 @@ def test_every_key_names_a_control_of_the_session() -> None:
     for key, control in KEY_ACTIONS.items():
         assert callable(getattr(LiveSession, control)), key
     assert dispatch_key(object(), "x") is None  # type: ignore[arg-type]
+
+
+def test_steps_are_counted_once_however_often_they_were_visited(tmp_path: Path) -> None:
+    from voiceguide.logbook import LogStore
+
+    clock = FakeClock()
+    session = live(str(DATA / "live-edits.toml"), clock)
+    starts = {s.id: s.start_frame / RATE for s in session.session.plan.steps}
+    # r, +, b in step a; n in step b; then to the end.
+    keys = {starts["a"] + 3: "r", starts["a"] + 6: "+", starts["a"] + 9: "b",
+            starts["a"] + 14: "n"}  # fmt: skip
+    collect = run_live(session, clock, until="finished", at_seconds=keys)
+    session.close()
+    assert collect.outcome == "finished"
+    assert {"repeat", "extended", "back", "next"} <= {e.kind for e in collect.events}
+    assert session.steps_done == session.step_count == 3
+    with LogStore(Paths.from_environment().log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.steps == ("a", "b", "c") and logged.finished
+
+
+def test_a_routine_without_intro_logs_each_step_once_and_only_pumping_time(
+    tmp_path: Path,
+) -> None:
+    from voiceguide.logbook import LogStore
+
+    routine = tmp_path / "s.toml"
+    routine.write_text(
+        'format = 1\ntitle = "Short"\n'
+        '[[steps]]\nid = "a"\ntitle = "A"\nsay = "Pump now."\nduration = 5\npumping = true\n'
+        '[[steps]]\nid = "b"\ntitle = "B"\nsay = "Again."\nduration = 5\npumping = true\n'
+    )
+    clock = FakeClock()
+    session = LiveSession.prepare(
+        Config(), SessionOptions(routine=str(routine), no_music=True), Paths.from_environment(),
+        clock, MemoryOutput(clock), lambda m: None,
+    )  # fmt: skip
+    collect = run_live(session, clock, until="finished")
+    session.close()
+    assert collect.outcome == "finished"
+    started = [e.step.id for e in collect.events if e.kind == "step-started" and e.step]
+    assert started == ["a", "b"]
+    with LogStore(Paths.from_environment().log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.steps == ("a", "b")
+    # Pumping time is the two steps, not the closing speech after the last one.
+    steps = session.session.plan.steps
+    assert logged.pumping_seconds == pytest.approx(
+        sum(s.end_frame - s.start_frame for s in steps) / RATE, abs=0.01
+    )

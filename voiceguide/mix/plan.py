@@ -314,8 +314,13 @@ def _lay_out_step(
     chime_room = chime_frames + settings.frames(settings.chime_gap_seconds)
     base_frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
     inserts = [i for i in settings.inserts if i.step_id == step.id]
-    # An inserted line must not eat into the step's time: the step grows by its length.
-    frames = base_frames + sum(clip_frames(i.text) + gap for i in inserts)
+    # An inserted line (a repeat) is said within the step: its clock keeps running, as the
+    # hands keep working while the words play. The step grows only if the line would not
+    # fit before the chime.
+    frames = max(
+        [base_frames]
+        + [i.offset_frames + clip_frames(i.text) + gap + chime_room for i in inserts]
+    )
     end = start + frames
 
     wanted: list[tuple[float, int, str, str]] = [(0, start, "announce", text)]
