@@ -361,3 +361,52 @@ def test_a_sound_server_that_comes_back_resumes_the_session(tmp_path: Path) -> N
     with LogStore(Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).log_db) as store:
         (logged,) = store.sessions()
     assert logged.finished is True
+
+
+def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """Read a pseudo-terminal until `wanted` shows up (or the time runs out)."""
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_q_after_pumping_began_still_asks_for_the_amounts(pulse, tmp_path: Path) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        assert b"Step 2 of 6" in _read_until(controller, b"Step 2 of 6", 60)
+        time.sleep(1.0)
+        os.write(controller, b"q")
+        assert b"Amount, left side" in _read_until(controller, b"Amount, left side", 20)
+        os.write(controller, b"abc\r")
+        said = _read_until(controller, b"Amount, left side", 10)
+        assert b"Please type a number of ml, like 60, or press Enter to skip." in said
+        assert b"could not convert" not in said
+        os.write(controller, b"60\r")
+        assert b"Amount, right side" in _read_until(controller, b"Amount, right side", 10)
+        os.write(controller, b"\r")
+        code = process.wait(timeout=20)
+        rest = _read_until(controller, b"\x00", 0.5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+    assert code == 130, rest
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.stopped_at_step == "pump"
+    assert logged.left_ml == 60 and logged.right_ml is None
