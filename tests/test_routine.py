@@ -56,6 +56,10 @@ def test_good_file_loads_with_range_and_cue() -> None:
         ("min-over-max.toml", r"line 8: steps\[0\]\.duration: min \(7m\) is greater than max"),
         ("empty.toml", r"empty\.toml: steps: the routine has no steps"),
         ("no-format.toml", r"format: expected format = 1"),
+        (
+            "unknown-placeholder.toml",
+            r"line 7: steps\[0\]\.say: unknown placeholder \{thrid\} \(use \{first\} or \{second\}\)",
+        ),
     ],
 )
 def test_bad_files_name_file_line_and_key(name: str, expected: str) -> None:
@@ -66,6 +70,7 @@ def test_bad_files_name_file_line_and_key(name: str, expected: str) -> None:
 BAD_FILES = [
     "bad-duration.toml", "empty.toml", "min-over-max.toml", "missing-title.toml",
     "negative-duration.toml", "no-format.toml", "syntax-error.toml", "unknown-key.toml",
+    "unknown-placeholder.toml",
 ]  # fmt: skip
 
 

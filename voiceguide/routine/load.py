@@ -75,6 +75,9 @@ _SECTION_KEYS = {"say", "first_run", "music"}
 _STEP_KEYS = {"id", "title", "say", "duration", "music", "pumping", "cues"}
 _RANGE_KEYS = {"min", "default", "max"}
 _CUE_KEYS = {"at", "say", "kind"}
+PLACEHOLDERS = ("first", "second")
+"""{first} and {second} become the side massaged first and the other one."""
+_PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
@@ -106,13 +109,22 @@ class _Reader:
         value = table[key]
         if not isinstance(value, str) or not value.strip():
             raise self.fail(path, "expected non-empty text")
-        return " ".join(value.split())
+        return self.checked_text(value, path)
 
     def lines(self, value: object, where: str) -> tuple[str, ...]:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
             raise self.fail(where, "expected text or a list of texts")
-        return tuple(" ".join(i.split()) for i in items)
+        return tuple(self.checked_text(i, where) for i in items)
+
+    def checked_text(self, value: str, where: str) -> str:
+        """Whitespace folded; a placeholder other than {first}/{second} is an error (a typo
+        such as {thrid} would otherwise be spoken literally)."""
+        for name in _PLACEHOLDER.findall(value):
+            if name not in PLACEHOLDERS:
+                known = " or ".join(f"{{{p}}}" for p in PLACEHOLDERS)
+                raise self.fail(where, f"unknown placeholder {{{name}}} (use {known})")
+        return " ".join(value.split())
 
     def flag(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
         value = table.get(key, default)
