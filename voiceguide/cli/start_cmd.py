@@ -7,37 +7,27 @@ import sys
 import threading
 from dataclasses import replace
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import typer
 
-from voiceguide.cli.console import console, error_console, warn
-from voiceguide.cli.context import AppContext
-from voiceguide.cli.display import plain_line, print_plain, render_state
-from voiceguide.cli.options import SessionFlags, session_options
+from voiceguide.cli.context import AppContext, app_context
+from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
 from voiceguide.errors import ExitStatus, VoiceguideError
-from voiceguide.live.conductor import Conductor
-from voiceguide.live.keys import KeyReader
-from voiceguide.live.recorder import SessionRecorder
-from voiceguide.logbook import LogStore
-from voiceguide.logbook.units import amount_to_ml, parse_unit
-from voiceguide.mix.prepare import Session, prepare_session
-from voiceguide.routine.durations import format_seconds
+
+if TYPE_CHECKING:
+    from voiceguide.live.conductor import Conductor
+    from voiceguide.live.recorder import SessionRecorder
+    from voiceguide.logbook import LogStore
+    from voiceguide.mix.prepare import Session
 
 FIRST_RUN_MARKER = "first-run-done"
 
 
+@with_session_flags
 def start(
-    routine: str | None = SessionFlags.routine,
-    music: str | None = SessionFlags.music,
-    playlist: str | None = SessionFlags.playlist,
-    no_music: bool = SessionFlags.no_music,
-    shuffle: bool = SessionFlags.shuffle,
-    seed: int | None = SessionFlags.seed,
-    voice: str | None = SessionFlags.voice,
-    engine: str | None = SessionFlags.engine,
-    rate: int | None = SessionFlags.rate,
-    speech_level: float | None = SessionFlags.speech_level,
-    music_level: float | None = SessionFlags.music_level,
+    command: typer.Context,
+    flags: SessionFlags,
     first_side: str | None = typer.Option(
         None,
         "--first-side",
@@ -49,21 +39,27 @@ def start(
         help="Say what the routine is and the safety line (as on the first run).",
     ),
 ) -> None:
-    """Start a spoken session now: steps, timing, countdown cues and music, hands free.
+    """Start a spoken session now, hands free.
 
-    Keys (no Enter needed): space pause/resume, n next step, b back to the step's start,
-    r repeat the instructions, + one more minute, q stop. Without a terminal keys are off.
+    Steps, timing, countdown cues and music. Keys (no Enter needed): space pause/resume,
+    n next step, b back to the step's start, r repeat the instructions, + one more minute,
+    q stop. Without a terminal keys are off.
     """
-    ctx = AppContext.from_environment()
+    # Imported here, not at the top: `voiceguide --help` and the other commands never load them.
+    from voiceguide.cli.console import console, error_console, warn
+    from voiceguide.live.conductor import Conductor
+    from voiceguide.live.keys import KeyReader
+    from voiceguide.live.recorder import SessionRecorder
+    from voiceguide.mix.prepare import prepare_session
+    from voiceguide.routine.durations import format_seconds
+
+    ctx = app_context(command)
     marker = ctx.paths.data_dir / FIRST_RUN_MARKER
     store = _open_log(ctx)
     side = first_side or (store.next_first_side() if store is not None else "left")
     options = session_options(
-        ctx.config, routine=routine, music=music, playlist=playlist, no_music=no_music,
-        shuffle=shuffle, seed=seed, voice=voice, engine=engine, rate=rate,
-        speech_level=speech_level, music_level=music_level, first_side=side,
-        include_first_run=explain or not marker.exists(),
-    )  # fmt: skip
+        ctx, flags, first_side=side, include_first_run=explain or not marker.exists()
+    )
     session = prepare_session(ctx.config, options, ctx.paths, warn, eager=False)
     recorder = SessionRecorder(store, ctx.clock, warn, ctx.config.sessions_per_day)
     sentence = recorder.begin(session.routine.name, side)
@@ -110,6 +106,9 @@ def start(
 
 def _open_log(ctx: AppContext) -> LogStore | None:
     """The pumping log; if it cannot be opened the session still runs (and says why)."""
+    from voiceguide.cli.console import warn
+    from voiceguide.logbook import LogStore
+
     try:
         return LogStore(ctx.paths.log_db)
     except VoiceguideError as err:
@@ -119,6 +118,9 @@ def _open_log(ctx: AppContext) -> LogStore | None:
 
 def _ask_amounts(recorder: SessionRecorder, unit: str) -> None:
     """Ask for the amounts when someone is at the keyboard; Enter skips."""
+    from voiceguide.cli.console import error_console
+    from voiceguide.logbook.units import amount_to_ml, parse_unit
+
     if not sys.stdin.isatty():
         return
     amounts: dict[str, float | None] = {}
@@ -159,6 +161,9 @@ def _play(
     interrupted: threading.Event,
     recorder: SessionRecorder,
 ) -> None:
+    from voiceguide.cli.console import console, error_console
+    from voiceguide.cli.display import plain_line, print_plain, render_state
+
     title = session.routine.title
     error_console().print(f"{title}, with {session.music_description}.", markup=False)
     conductor.start()
