@@ -16,7 +16,7 @@ from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav, rms_db
-from cli_helpers import run_cli
+from cli_helpers import invoke
 
 RATE = 44_100
 
@@ -45,7 +45,7 @@ def full_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, P
     folder = tmp_path_factory.mktemp("full")
     home = folder / "home"
     wav, cues = folder / "session.wav", folder / "cues.json"
-    result = run_cli(
+    result = invoke(
         "render",
         "--routine",
         "hands-on-pumping",
@@ -155,7 +155,7 @@ def test_block_by_block_equals_one_shot(tmp_path: Path) -> None:
 
 def test_cli_file_equals_one_shot_render(tmp_path: Path) -> None:
     out = tmp_path / "demo.wav"
-    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "-o", str(out))
     assert result.returncode == 0, result.stderr
     audio, _ = read_wav(out)
     s = session("demo", include_first_run=True)
@@ -167,14 +167,14 @@ def test_cli_file_equals_one_shot_render(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac"])
 def test_encoded_outputs(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"demo{suffix}"
-    result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 10_000
     assert not list(tmp_path.glob(".demo*"))  # the temporary file was renamed away
 
 
 def test_unsupported_output_format(tmp_path: Path) -> None:
-    result = run_cli("render", "--routine", "demo", "-o", str(tmp_path / "x.aiff"))
+    result = invoke("render", "--routine", "demo", "-o", str(tmp_path / "x.aiff"))
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: ") and "x.aiff" in result.stderr
     assert "Traceback" not in result.stderr
@@ -182,7 +182,7 @@ def test_unsupported_output_format(tmp_path: Path) -> None:
 
 def test_unwritable_output(tmp_path: Path) -> None:
     out = tmp_path / "no-such-folder" / "x.wav"
-    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "-o", str(out))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and "no-such-folder" in lines[-1]
@@ -191,7 +191,7 @@ def test_unwritable_output(tmp_path: Path) -> None:
 
 def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
     cues = tmp_path / "plan.json"
-    result = run_cli(
+    result = invoke(
         "render",
         "--routine",
         "demo",
@@ -212,7 +212,7 @@ def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
 
 
 def test_unknown_voice_is_one_line(tmp_path: Path) -> None:
-    result = run_cli("render", "--routine", "demo", "--voice", "no-such-voice", "-o",
+    result = invoke("render", "--routine", "demo", "--voice", "no-such-voice", "-o",
                      str(tmp_path / "x.wav"))  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -224,7 +224,7 @@ def test_espeak_engine_and_voice_choice_change_the_speech(tmp_path: Path) -> Non
     outputs = []
     for extra in ([], ["--engine", "espeak-ng"], ["--voice", "en-us", "--rate", "180"]):
         out = tmp_path / f"v{len(outputs)}.wav"
-        result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out), *extra)
+        result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out), *extra)
         assert result.returncode == 0, result.stderr
         outputs.append(read_wav(out)[0])
     assert all(len(o) > 40 * RATE for o in outputs)
