@@ -194,6 +194,15 @@ def test_exit_on_error_maps_each_kind_of_failure(capsys: pytest.CaptureFixture[s
         assert capsys.readouterr().err == stderr
 
 
+def test_exit_on_error_leaves_usage_errors_and_aborts_to_typer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for raised in (typer.BadParameter("nope"), typer.Abort()):
+        with pytest.raises(type(raised)), exit_on_error(debug=False):
+            raise raised
+    assert capsys.readouterr().err == ""
+
+
 def test_exit_on_error_with_debug_shows_the_traceback_then_the_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

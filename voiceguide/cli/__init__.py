@@ -22,9 +22,9 @@ from voiceguide.cli import log_cmd, playlist_cmd, render_cmd, routines_cmd, star
 from voiceguide.cli.context import AppContext
 from voiceguide.errors import ExitStatus, VoiceguideError
 
-# Exceptions typer handles itself: --help, typer.Exit, usage errors (exit 2), "Aborted!",
-# end of input at a prompt, and a closed pipe (`voiceguide log | head`).
-_TYPER_OWN = (typer.Exit, typer.Abort, typer.TyperException, EOFError, BrokenPipeError)
+# Exceptions typer handles itself: typer.Exit (and --help), "Aborted!", end of input at a
+# prompt, and a closed pipe (`voiceguide log | head`).
+_TYPER_OWN = (typer.Exit, typer.Abort, EOFError, BrokenPipeError)
 
 
 @contextmanager
@@ -45,6 +45,8 @@ def exit_on_error(debug: bool) -> Iterator[None]:
     except _TYPER_OWN:
         raise
     except Exception as err:
+        if hasattr(err, "exit_code"):  # a usage error (exit 2): typer prints it with a hint
+            raise
         hint = "" if debug else " (run with --debug for details)"
         _report(f"error: {type(err).__name__}: {err}{hint}", debug)
         raise typer.Exit(int(ExitStatus.ERROR)) from None
