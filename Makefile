@@ -41,10 +41,12 @@ $(STAMP): pyproject.toml | deps
 
 venv: deps $(STAMP)
 
-audio/bed.ogg audio/chime.wav audio/chime-end.wav: | $(STAMP)
+# The bundled sounds (committed; installed as the package voiceguide.sounds). One run makes all.
+SOUNDS := audio/bed.ogg audio/chime.wav audio/chime-end.wav
+$(SOUNDS) &: | $(STAMP)
 	$(BIN)/python audio/make_audio.py
 
-audio: venv audio/bed.ogg
+audio: venv $(SOUNDS)
 
 # Exit code 3 is "no audio output": its one-line message (with what to do) is the last word.
 demo: venv audio

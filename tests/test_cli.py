@@ -214,10 +214,12 @@ def test_exit_on_error_with_debug_shows_the_traceback_then_the_line(
     assert err.endswith("ValueError: boom\nerror: ValueError: boom\n")
 
 
+# What `--help` must not pay for. (Light core modules such as errors, paths, sides, the
+# duration parser and the key reader may be imported by the command declarations.)
 HEAVY = (
     "numpy", "rich", "matplotlib", "sqlite3", "voiceguide.config", "voiceguide.mix",
-    "voiceguide.music", "voiceguide.speech", "voiceguide.live", "voiceguide.logbook",
-    "voiceguide.routine", "voiceguide.output",
+    "voiceguide.music", "voiceguide.speech", "voiceguide.live.session", "voiceguide.live.player",
+    "voiceguide.logbook", "voiceguide.routine.load", "voiceguide.output", "voiceguide.files",
 )  # fmt: skip
 
 

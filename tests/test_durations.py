@@ -1,6 +1,6 @@
 import pytest
 
-from voiceguide.routine.durations import format_seconds, parse_seconds, spoken_minutes
+from voiceguide.routine.durations import format_seconds, parse_seconds
 
 
 @pytest.mark.parametrize(
@@ -30,5 +30,3 @@ def test_rejects_bad_durations(bad: object) -> None:
 def test_formats() -> None:
     assert format_seconds(360) == "6:00"
     assert format_seconds(3725) == "1:02:05"
-    assert spoken_minutes(90) == "1 minute 30 seconds"
-    assert spoken_minutes(120) == "2 minutes"

@@ -21,6 +21,7 @@ from voiceguide.live.conductor import Conductor
 from voiceguide.live.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
 from voiceguide.logbook import LogStore
 from voiceguide.mix.prepare import SessionOptions, prepare_session
+from voiceguide.output.simpleaudio import SimpleaudioSink
 from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
@@ -144,7 +145,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
         Paths.from_environment(),
         lambda message: None,
     )
-    conductor = Conductor(session)
+    conductor = Conductor(session, SimpleaudioSink())
     calls: dict[str, tuple[float, int]] = {}
     with Recorder(pulse_env) as recording:
         started = time.monotonic()
@@ -163,6 +164,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
         calls["next"] = (time.monotonic(), conductor.next_step())
         assert conductor.wait(60)
     events = [e.kind for e in conductor.poll()]
+    conductor.close()
     session.close()
     assert {"paused", "resumed", "extended", "next"} <= set(events)
     assert conductor.player.error is None
@@ -257,3 +259,154 @@ def test_no_audio_output_is_one_clear_line(tmp_path: Path) -> None:
     assert lines[-1].startswith("error: no audio output could be opened")
     assert "voiceguide render -o" in lines[-1]
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("how", "stopping"),
+    [("Ctrl-C at the terminal", signal.SIGINT), ("SIGTERM", signal.SIGTERM)],
+)
+def test_stopping_prints_no_traceback_from_any_process(
+    pulse, tmp_path: Path, how: str, stopping: signal.Signals
+) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )
+    assert process.stdout is not None and process.stderr is not None
+    for line in process.stdout:
+        if b"step 1:" in line:
+            break
+    time.sleep(0.5)
+    if stopping == signal.SIGINT:
+        os.killpg(process.pid, stopping)  # a terminal sends Ctrl-C to the whole group
+    else:
+        process.send_signal(stopping)
+    code = process.wait(timeout=10)
+    stderr = process.stderr.read().decode()
+    rest = process.stdout.read().decode()
+    assert code == 130, (how, stderr)
+    assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr, (how, stderr)
+    assert "Stopped: 0 of 6 steps" in rest, rest
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.ended_at is not None
+
+
+def _start_demo(server, home: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **server.env, "VOICEGUIDE_HOME": str(home)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if b"step 2:" in line:
+            break
+    return process
+
+
+def test_a_sound_server_that_dies_is_noticed_and_the_session_logged_as_stopped(
+    tmp_path: Path,
+) -> None:
+    from soundserver import PulseServer
+
+    server = PulseServer(tmp_path / "pulse")
+    server.start()
+    home = tmp_path / "home"
+    try:
+        process = _start_demo(server, home)
+        assert server.process is not None
+        server.process.kill()  # the sound server dies mid-session
+        server.process.wait()
+        code = process.wait(timeout=90)
+    finally:
+        server.stop()
+    assert process.stderr is not None
+    stderr = process.stderr.read().decode()
+    assert code == 3, stderr
+    lost = [line for line in stderr.splitlines() if "sound output was lost" in line]
+    assert len(lost) == 2, stderr  # the warning, then the final one-line error
+    assert "Traceback" not in stderr
+    with LogStore(Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.stopped_at_step == "pump"
+
+
+def test_a_sound_server_that_comes_back_resumes_the_session(tmp_path: Path) -> None:
+    from soundserver import PulseServer
+
+    server = PulseServer(tmp_path / "pulse")
+    server.start()
+    home = tmp_path / "home"
+    try:
+        process = _start_demo(server, home)
+        assert server.process is not None
+        server.process.kill()
+        server.process.wait()
+        time.sleep(2.0)
+        server.start()  # back on the same socket
+        code = process.wait(timeout=150)
+    finally:
+        server.stop()
+    assert process.stdout is not None and process.stderr is not None
+    stderr, stdout = process.stderr.read().decode(), process.stdout.read().decode()
+    assert code == 0, stderr
+    assert "sound output was lost" in stderr
+    assert "Done: 6 of 6 steps" in stdout
+    with LogStore(Paths.from_environment({"VOICEGUIDE_HOME": str(home)}).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is True
+
+
+def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """Read a pseudo-terminal until `wanted` shows up (or the time runs out)."""
+    import select
+
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 65536)
+            except OSError:
+                break
+    return seen
+
+
+def test_q_after_pumping_began_still_asks_for_the_amounts(pulse, tmp_path: Path) -> None:
+    env = {**os.environ, **pulse.env, "VOICEGUIDE_HOME": str(tmp_path / "home")}
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "voiceguide", "start", "--routine", "demo", "--no-music"],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+    )  # fmt: skip
+    os.close(terminal)
+    try:
+        assert b"Step 2 of 6" in _read_until(controller, b"Step 2 of 6", 60)
+        time.sleep(1.0)
+        os.write(controller, b"q")
+        assert b"Amount, left side" in _read_until(controller, b"Amount, left side", 20)
+        os.write(controller, b"abc\r")
+        said = _read_until(controller, b"Amount, left side", 10)
+        assert b"Please type a number of ml, like 60, or press Enter to skip." in said
+        assert b"could not convert" not in said
+        os.write(controller, b"60\r")
+        assert b"Amount, right side" in _read_until(controller, b"Amount, right side", 10)
+        os.write(controller, b"\r")
+        code = process.wait(timeout=20)
+        rest = _read_until(controller, b"\x00", 0.5)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(controller)
+    assert code == 130, rest
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        (logged,) = store.sessions()
+    assert logged.finished is False and logged.stopped_at_step == "pump"
+    assert logged.left_ml == 60 and logged.right_ml is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -229,3 +230,154 @@ def test_importing_the_cli_does_not_load_matplotlib() -> None:
         check=True,
     )
     assert result.stdout.strip() == "False"
+
+
+# -- nothing the user has is overwritten without asking ------------------------------------
+
+
+def _existing(tmp_path: Path) -> Path:
+    path = tmp_path / "log.csv"
+    path.write_text("precious")
+    return path
+
+
+def _symlink(tmp_path: Path) -> Path:
+    (tmp_path / "aim.txt").write_text("precious")
+    path = tmp_path / "log.csv"
+    path.symlink_to(tmp_path / "aim.txt")
+    return path
+
+
+def _fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "log.csv"
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("option", ["--csv", "--json"])
+@pytest.mark.parametrize(
+    ("make", "fragment"),
+    [
+        (_existing, "already exists; use --force to overwrite it"),
+        (_symlink, "is a symbolic link"),
+        (_fifo, "is a FIFO"),
+        (lambda _: Path("/dev/full"), "is a device"),
+    ],
+)
+def test_export_refuses_to_write_over_anything_without_force(
+    tmp_path: Path, option: str, make, fragment: str
+) -> None:
+    run("add", "--left", "10")
+    target = make(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run("export", option, str(target))
+    assert_error(result, 2, f"{target}: ")
+    assert fragment in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    if not target.is_fifo() and target.parent == tmp_path:
+        assert target.read_text() == "precious"
+    if fragment != "already exists; use --force to overwrite it":
+        assert_error(run("export", option, str(target), "--force"), 2, fragment)
+
+
+def test_export_with_force_replaces_a_regular_file_user_only(tmp_path: Path) -> None:
+    run("add", "--left", "10")
+    target = _existing(tmp_path)
+    target.chmod(0o644)
+    result = run("export", "--csv", str(target), "--force")
+    assert result.exit_code == 0, result.output
+    assert target.read_text().startswith("id,uid,source,")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600  # health data
+    assert [p.name for p in tmp_path.iterdir()] == ["log.csv"]  # no temporary file left
+
+
+def test_export_and_chart_never_replace_the_log_itself() -> None:
+    run("add", "--left", "10")
+    before = log_db().read_bytes()
+    assert_error(run("export", "--csv", str(log_db()), "--force"), 2, "this command's inputs")
+    assert log_db().read_bytes() == before
+    assert len(sessions()) == 1
+
+
+def test_chart_refuses_an_existing_file_without_force(tmp_path: Path) -> None:
+    run("add", "--left", "10", "--right", "12")
+    out = tmp_path / "chart.png"
+    out.write_bytes(b"my holiday photo")
+    assert_error(run("chart", "-o", str(out)), 2, f"{out}: already exists")
+    assert out.read_bytes() == b"my holiday photo"
+    result = run("chart", "-o", str(out), "--force")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_export_of_formula_notes_is_escaped_and_imports_back(tmp_path: Path) -> None:
+    note = '=HYPERLINK("http://evil.example","x")'
+    run("add", "--left", "10", "--note", note)
+    run("add", "--left", "20", "--note", "'=typed with a quote")
+    csv_file = tmp_path / "log.csv"
+    assert run("export", "--csv", str(csv_file)).exit_code == 0
+    text = csv_file.read_text()
+    assert "'=HYPERLINK" in text and "\n=" not in text and ",=" not in text
+    log_db().unlink()
+    assert run("import", "--csv", str(csv_file)).exit_code == 0
+    assert [s.note for s in sessions()] == [note, "'=typed with a quote"]
+
+
+# -- log add needs something to add ---------------------------------------------------------
+
+
+def test_add_without_any_option_is_refused() -> None:
+    result = run("add")
+    assert_error(result, 2, "nothing to add: give --left, --right, --at or --note")
+    assert sessions() == []
+    assert run("add", "--note", "pumped, not measured").exit_code == 0
+    assert len(sessions()) == 1
+
+
+# -- unknown is not zero; oz converted once, from ml --------------------------------------------
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of each body row of a rich table (rows are split by the "│" rule)."""
+    return [[c.strip() for c in line.split("│")] for line in text.splitlines() if "│" in line]
+
+
+def test_an_unmeasured_side_is_unknown_everywhere() -> None:
+    with LogStore(log_db()) as store:
+        store.add_manual(datetime.now(UTC) - timedelta(seconds=1), 60.0, None)  # today
+    [row] = table_rows(run().stdout)
+    assert row[4:7] == ["60", "-", "60 + ?"]  # left, right, total
+    today = run("today")
+    assert today.exit_code == 0, today.output
+    assert "Today: 1 session, 60 ml + ? (left 60 ml, right -)." in today.stdout
+    assert table_rows(today.stdout)[0][4:7] == ["60", "-", "60 + ?"]
+    stats = run("stats", "--days", "1")
+    assert stats.exit_code == 0, stats.output
+    [day] = table_rows(stats.stdout)
+    assert day[1:] == ["1", "60", "-", "60 + ?"]
+    assert "-: not measured, + ?: some amounts not measured" in stats.stdout
+
+
+def test_a_session_without_any_amount_is_a_dash_not_zero() -> None:
+    run("add", "--note", "forgot the bottle")
+    today = run("today")
+    assert "Today: 1 session, - (left -, right -)." in today.stdout
+
+
+def test_ounce_totals_are_converted_once_from_exact_millilitres() -> None:
+    result = run("add", "--left", "2.0", "--right", "1.5", "--unit", "oz")
+    assert result.exit_code == 0, result.output
+    [record] = sessions()
+    assert record.left_ml == 2.0 * 29.5735 and record.right_ml == 1.5 * 29.5735
+    [row] = table_rows(run("--unit", "oz").stdout)
+    assert row[4:7] == ["2.0", "1.5", "3.5"]
+    today = run("--unit", "oz", "today")
+    assert "Today: 1 session, 3.5 oz (left 2.0 oz, right 1.5 oz)." in today.stdout
+    [day] = table_rows(run("--unit", "oz", "stats", "--days", "1").stdout)
+    assert day[1:] == ["1", "2.0", "1.5", "3.5"]
+    for _ in range(2):
+        run("add", "--left", "1.04", "--unit", "oz")
+    today = run("--unit", "oz", "today")
+    # 2.0 + 1.04 + 1.04 = 4.08 oz: summed in ml, converted and rounded once (not 2.0+1.0+1.0).
+    assert "Today: 3 sessions, 5.6 oz + ? (left 4.1 oz, right 1.5 oz + ?)." in today.stdout

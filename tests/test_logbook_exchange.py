@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import dataclasses
+import io
 import json
+import sqlite3
 import stat
 import struct
 from dataclasses import replace
@@ -20,8 +24,11 @@ from voiceguide.logbook.exchange import (
     export_csv,
     export_json,
     import_csv,
+    json_text,
     read_csv,
 )
+from voiceguide.logbook.fields import escape_cell, unescape_cell
+from voiceguide.logbook.records import SESSION_FIELDS, STORED_FIELDS, SessionRecord
 
 DATA = Path(__file__).parent / "data" / "logbook"
 T0 = datetime(2026, 3, 28, 20, 0, tzinfo=UTC)
@@ -194,3 +201,97 @@ def test_chart_of_empty_and_many_days(tmp_path: Path, count: int) -> None:
     out = tmp_path / "chart.png"
     assert render_chart(days, out, "oz") == count
     assert png_size(out) == (1000, 600)
+
+
+# -- one declaration of a session's fields -------------------------------------------------
+
+
+def test_the_declared_fields_are_the_columns_migration_1_made(tmp_path: Path) -> None:
+    with LogStore(tmp_path / "log.sqlite3"):
+        pass
+    conn = sqlite3.connect(tmp_path / "log.sqlite3")
+    try:
+        table = [(row[1], row[2]) for row in conn.execute("PRAGMA table_info(sessions)")]
+    finally:
+        conn.close()
+    assert table == [(column.name, column.sql_type) for column in STORED_FIELDS]
+    assert [c.name for c in SESSION_FIELDS] == [f.name for f in dataclasses.fields(SessionRecord)]
+    assert tuple(c.name for c in SESSION_FIELDS) == CSV_COLUMNS
+
+
+def test_json_keys_and_csv_columns_come_from_the_same_declaration(tmp_path: Path) -> None:
+    with LogStore(":memory:") as store:
+        fill(store)
+        document = json.loads(json_text(store.sessions()))
+        header = csv_text(store.sessions()).splitlines()[0].split(",")
+    assert [list(s) for s in document["sessions"]] == [header] * 5
+
+
+# -- CSV formula injection (OWASP): escaped on export, exactly undone on import -------------
+
+TRICKY_TEXTS = [
+    '=HYPERLINK("http://evil.example","x")',
+    "+1+2",
+    "-5 ml, spilled",
+    "@SUM(A1:A2)",
+    "\tindented",
+    "\rcarriage",
+    "'=already quoted by the user",
+    "''=two quotes",
+    "'just a quote",
+    "'",
+    "plain = fine",
+    "a lone CR\rinside, and CRLF\r\ntoo",  # the csv module alone would split this row
+    "",
+]
+
+
+@pytest.mark.parametrize("note", TRICKY_TEXTS)
+def test_formula_like_text_is_escaped_and_round_trips_exactly(tmp_path: Path, note: str) -> None:
+    with LogStore(tmp_path / "a.sqlite3") as source:
+        source.add_manual(T0, 60.0, None, note, now=LATER)
+        export_csv(source.sessions(), tmp_path / "log.csv")
+    [row] = list(csv.DictReader((tmp_path / "log.csv").open(encoding="utf-8", newline="")))
+    if note[:1] in tuple("=+-@\t\r") or note.lstrip("'")[:1] in tuple("=+-@\t\r"):
+        assert row["note"] == "'" + note  # a spreadsheet shows it as text, never runs it
+    else:
+        assert row["note"] == note
+    assert row["left_ml"] == "60.0"  # numbers are not text: never quoted
+    with LogStore(tmp_path / "b.sqlite3") as target:
+        assert import_csv(target, tmp_path / "log.csv") == (1, 0)
+        [record] = target.sessions()
+    assert record.note == note
+
+
+def test_a_routine_or_step_name_starting_with_a_formula_is_escaped(tmp_path: Path) -> None:
+    with LogStore(tmp_path / "a.sqlite3") as source:
+        session_id = source.begin_session("=cmd|' /C calc'!A0", "left", T0)
+        source.step_done(session_id, "-step", 0.0)
+        source.end_session(session_id, T0 + timedelta(minutes=5), False, "-step")
+        text = csv_text(source.sessions())
+        expected = without_ids(source)
+    [row] = list(csv.DictReader(io.StringIO(text)))
+    assert row["routine"] == "'=cmd|' /C calc'!A0"
+    assert row["stopped_at_step"] == "'-step"
+    assert row["steps"] == '["-step"]'  # a JSON list starts with "[": nothing to escape
+    path = tmp_path / "log.csv"
+    path.write_text(text, encoding="utf-8")
+    with LogStore(tmp_path / "b.sqlite3") as target:
+        import_csv(target, path)
+        assert without_ids(target) == expected
+
+
+def test_the_json_export_keeps_text_as_it_is(tmp_path: Path) -> None:
+    with LogStore(":memory:") as store:
+        store.add_manual(T0, None, None, "=1+1", now=LATER)
+        document = json.loads(json_text(store.sessions()))
+    assert document["sessions"][0]["note"] == "=1+1"
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [("=1", "'=1"), ("'=1", "''=1"), ("'x", "'x"), ("x=1", "x=1"), ("-", "'-"), ("", "")],
+)
+def test_escape_and_unescape_are_inverse(text: str, cell: str) -> None:
+    assert escape_cell(text) == cell
+    assert unescape_cell(cell) == text

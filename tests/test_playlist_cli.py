@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -265,3 +267,41 @@ def test_add_of_a_missing_path_is_bad_input(runner: CliRunner, tmp_path: Path) -
     result = run(runner, "add", "evening", tmp_path / "nowhere")
     assert result.exit_code == 2
     assert result.stderr == f"error: {tmp_path / 'nowhere'}: no such file or folder\n"
+
+
+def test_export_refuses_links_fifos_and_the_stored_playlist_even_with_force(
+    runner: CliRunner, music: Path, tmp_path: Path
+) -> None:
+    run(runner, "new", "evening", music / "Track 1.mp3")
+    aim = tmp_path / "aim.m3u8"
+    aim.write_text("#EXTM3U\nmine.mp3\n")
+    link = tmp_path / "link.m3u8"
+    link.symlink_to(aim)
+    fifo = tmp_path / "pipe.m3u8"
+    os.mkfifo(fifo)
+    stored_file = stored("evening")
+    before = stored_file.read_bytes()
+    for target, fragment in (
+        (link, "is a symbolic link"),
+        (fifo, "is a FIFO"),
+        (stored_file, "is one of this command's inputs"),
+    ):
+        result = run(runner, "export", "evening", target, "--force")
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: {target}: {fragment}")
+    assert aim.read_text() == "#EXTM3U\nmine.mp3\n"
+    assert stored_file.read_bytes() == before
+
+
+def test_exported_playlists_are_readable_by_others(
+    runner: CliRunner, music: Path, tmp_path: Path
+) -> None:
+    run(runner, "new", "evening", music / "Track 1.mp3")
+    out = tmp_path / "evening.m3u8"
+    previous = os.umask(0o077)
+    try:
+        assert run(runner, "export", "evening", out).exit_code == 0
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+    assert not [p for p in tmp_path.iterdir() if ".voiceguide-tmp-" in p.name]

@@ -52,7 +52,7 @@ def test_comments_and_blank_lines_are_ignored() -> None:
 def test_relative_paths_are_relative_to_the_playlist_folder() -> None:
     parsed = parse_m3u(DATA / "relative.m3u")
     assert paths_of(parsed.entries) == [
-        DATA.parent / "shared/a.mp3",
+        DATA.parent / "albums/a.mp3",
         DATA / "sub/dir/b.ogg",
         DATA / "c.flac",
         DATA / "d.opus",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav, rms_db
 from cli_helpers import invoke
+from test_playlist_audio import make_tone
 
 RATE = 44_100
 
@@ -230,3 +233,85 @@ def test_espeak_engine_and_voice_choice_change_the_speech(tmp_path: Path) -> Non
     assert all(len(o) > 40 * RATE for o in outputs)
     assert len(outputs[2]) < len(outputs[0])  # faster speech: shorter intro and closing
     assert not np.array_equal(outputs[0][: 10 * RATE], outputs[2][: 10 * RATE])
+
+
+# -- nothing the user has is written over without asking; inputs never ----------------------
+
+
+def test_render_refuses_an_existing_output_at_once_without_force(tmp_path: Path) -> None:
+    out = tmp_path / "session.wav"
+    out.write_bytes(b"last week's recording")
+    result = invoke("render", "--routine", "demo", "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr == f"error: {out}: already exists; use --force to overwrite it\n"
+    assert out.read_bytes() == b"last week's recording"
+
+
+def test_render_never_writes_over_its_music_even_with_force(tmp_path: Path) -> None:
+    music = make_tone(tmp_path / "song.mp3", 3.0)
+    original = music.read_bytes()
+    result = invoke("render", "--routine", "demo", "-o", str(music), "--music", str(music),
+                     "--force")  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {music}: is one of this command's inputs; write the output to another file"
+    )
+    assert music.read_bytes() == original
+    # A track found in a --music folder, named through a symbolic link, is protected too.
+    link = tmp_path / "link-to-song.mp3"
+    link.symlink_to(music)
+    result = invoke("render", "--routine", "demo", "-o", str(music), "--music", str(tmp_path),
+                     "--force")  # fmt: skip
+    assert result.returncode == 2
+    assert "is one of this command's inputs" in result.stderr
+    assert music.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link-to-song.mp3", "song.mp3"]
+
+
+def test_cues_json_never_replaces_the_routine_file(tmp_path: Path) -> None:
+    routine = tmp_path / "mine.toml"
+    routine.write_text(
+        'format = 1\ntitle = "Mine"\n\n[[steps]]\nid = "one"\ntitle = "One"\n'
+        'say = "Breathe."\nduration = 5\n',
+        encoding="utf-8",
+    )
+    before = routine.read_bytes()
+    result = invoke("render", "--routine", str(routine), "--no-music", "-o",
+                     str(tmp_path / "out.wav"), "--cues-json", str(routine), "--force")  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    assert f"error: {routine}: is one of this command's inputs" in result.stderr
+    assert routine.read_bytes() == before
+    assert not (tmp_path / "out.wav").exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo"])
+def test_render_refuses_links_and_fifos_even_with_force(tmp_path: Path, kind: str) -> None:
+    out = tmp_path / "out.wav"
+    if kind == "symlink":
+        (tmp_path / "aim.wav").write_bytes(b"precious")
+        out.symlink_to(tmp_path / "aim.wav")
+    else:
+        os.mkfifo(out)
+    result = invoke("render", "--routine", "demo", "-o", str(out), "--force")
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: {out}: is a ")
+    if kind == "symlink":
+        assert (tmp_path / "aim.wav").read_bytes() == b"precious"
+
+
+def test_render_with_force_replaces_a_file_with_mode_0644(tmp_path: Path) -> None:
+    out, cues = tmp_path / "demo.wav", tmp_path / "plan.json"
+    out.write_bytes(b"old")
+    cues.write_text("old")
+    previous = os.umask(0o077)  # the modes are explicit, whatever the user's umask
+    try:
+        result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out),
+                         "--cues-json", str(cues), "--force")  # fmt: skip
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    assert read_wav(out)[0].size > 0 and json.loads(cues.read_text())["total_frames"] > 0
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in tmp_path.iterdir()} == {
+        "demo.wav": 0o644,
+        "plan.json": 0o644,
+    }

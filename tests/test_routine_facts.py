@@ -1,4 +1,4 @@
-"""Every fact of ROUTINE-FACTS.md is carried by the built-in routine: one assertion per fact."""
+"""Every fact of hands-on pumping (README.md, Sources) is in the built-in routine: one per test."""
 
 from __future__ import annotations
 

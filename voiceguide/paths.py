@@ -8,6 +8,8 @@ from pathlib import Path
 
 import platformdirs
 
+from voiceguide.files import PRIVATE_FOLDER_MODE
+
 APP_NAME = "voiceguide"
 
 
@@ -60,4 +62,4 @@ class Paths:
     def ensure(self) -> None:
         """Create the directories (user-only: the data dir holds health data)."""
         for directory in (self.config_dir, self.data_dir, self.cache_dir):
-            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from rich.console import Group
+from rich.console import Console, Group
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from voiceguide.live.conductor import Event, PlayState
+from voiceguide.audioformat import frames_to_seconds
+from voiceguide.live.events import Event, PlayState, SessionListener
 from voiceguide.routine.durations import format_seconds
 
 KEYS_LINE = "space pause/resume · n next step · b back · r repeat · + one more minute · q stop"
@@ -44,19 +45,52 @@ def render_state(state: PlayState, routine_title: str) -> Panel:
     return Panel(Group(*lines), title=title, border_style=border)  # type: ignore[arg-type]
 
 
+_PLAIN_KINDS = ("paused", "resumed", "next", "back", "repeat", "extended", "stopped", "finished")
+
+
 def plain_line(event: Event) -> str | None:
     """One line per event for logs and pipes."""
-    seconds = format_seconds(event.output_frame / 44_100)
+    seconds = format_seconds(frames_to_seconds(event.output_frame))
     if event.kind == "step-started" and event.step is not None:
         return f"[{seconds}] step {event.step.index + 1}: {event.step.title}"
     if event.kind == "cue":
         return f"[{seconds}] says: {event.text}"
-    if event.kind in ("paused", "resumed", "next", "back", "repeat", "extended", "stopped"):
+    if event.kind == "heard":
+        return f"[{seconds}] heard: {event.text}"
+    if event.kind in _PLAIN_KINDS:
         return f"[{seconds}] {event.kind}"
-    if event.kind == "finished":
-        return f"[{seconds}] finished"
     return None
 
 
-def print_plain(line: str) -> None:
-    print(line, flush=True, file=sys.stdout)
+class PlainLines(SessionListener):
+    """Without a terminal: one line per event on stdout."""
+
+    def on_event(self, event: Event) -> None:
+        line = plain_line(event)
+        if line:
+            print(line, flush=True, file=sys.stdout)
+
+
+class LivePanel(SessionListener):
+    """At a terminal: a panel redrawn eight times a second."""
+
+    def __init__(self, routine_title: str, console: Console) -> None:
+        from rich.live import Live
+
+        self.routine_title = routine_title
+        self._live = Live(console=console, refresh_per_second=8, transient=False)
+        self._started = False
+
+    def on_tick(self, state: PlayState) -> None:
+        self._live.update(render_state(state, self.routine_title))
+        if not self._started:
+            self._live.start()
+            self._started = True
+
+    def on_end(self, outcome: str) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._started:
+            self._live.stop()
+            self._started = False

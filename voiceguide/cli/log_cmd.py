@@ -17,15 +17,17 @@ import typer
 
 from voiceguide.cli.context import app_context
 from voiceguide.errors import BadInputError
+from voiceguide.routine.durations import format_minutes
+from voiceguide.sides import SIDES, Side
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from rich.table import Table
 
     from voiceguide.logbook.records import SessionRecord
     from voiceguide.logbook.store import LogStore
-    from voiceguide.logbook.units import Unit
+    from voiceguide.logbook.units import AmountSum, Unit
 
 app = typer.Typer(
     help=(
@@ -73,26 +75,20 @@ def _when(moment: datetime, tz: tzinfo) -> str:
     return moment.astimezone(tz).strftime("%d %b %H:%M")
 
 
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes = round(seconds / 60)
-    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
-
-
 def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -> Table:
     from rich.table import Table
     from rich.text import Text
 
-    from voiceguide.logbook.units import format_amount
+    from voiceguide.logbook.units import format_amount, format_sum
 
-    table = Table(show_edge=False, caption=f"amounts in {unit}")
+    partly = any(s.amounts.partial for s in sessions)
+    table = Table(show_edge=False, caption=f"amounts in {unit}{_legend(partly)}")
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("When", no_wrap=True)
     table.add_column("Session", min_width=14, ratio=2)
     table.add_column("Pumping", justify="right", no_wrap=True)
-    for side in ("Left", "Right", "Total"):
-        table.add_column(side, justify="right", no_wrap=True)
+    for heading in (*(side.capitalize() for side in SIDES), "Total"):
+        table.add_column(heading, justify="right", no_wrap=True)
     table.add_column("Note", min_width=8, ratio=1)
     for s in sessions:
         what = s.status if s.source != "live" else f"{s.routine or 'routine'}: {s.status}"
@@ -100,10 +96,9 @@ def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -
             str(s.id),
             _when(s.started_at, tz),
             Text(what),
-            _duration(s.pumping_seconds) if s.source == "live" else "-",
-            format_amount(s.left_ml, unit, with_unit=False),
-            format_amount(s.right_ml, unit, with_unit=False),
-            format_amount(s.total_ml, unit, with_unit=False),
+            format_minutes(s.pumping_seconds if s.source == "live" else None),
+            *(format_amount(s.amount_ml(side), unit, with_unit=False) for side in SIDES),
+            format_sum(s.amounts, unit, with_unit=False),
             Text(s.note),
         )
     return table
@@ -119,12 +114,22 @@ def _show_sessions(
     out.print(_sessions_table(sessions, unit, _local_zone()))
 
 
-def _amount_summary(left_ml: float, right_ml: float, unit: Unit) -> str:
-    from voiceguide.logbook.units import format_amount
+def _legend(partly_measured: bool) -> str:
+    """Says what the marks in a table mean, when there are any."""
+    from voiceguide.logbook.units import PARTLY_MEASURED
 
-    total = format_amount(left_ml + right_ml, unit)
-    left, right = format_amount(left_ml, unit), format_amount(right_ml, unit)
-    return f"{total} (left {left}, right {right})"
+    if not partly_measured:
+        return ""
+    return f"; -: not measured,{PARTLY_MEASURED}: some amounts not measured"
+
+
+def _amount_summary(sides: Mapping[Side, AmountSum], unit: Unit) -> str:
+    """E.g. "115 ml (left 60 ml, right 55 ml)"; unknown amounts as "-", never as 0."""
+    from voiceguide.logbook.units import AmountSum, format_sum
+
+    total = format_sum(sum(sides.values(), AmountSum()), unit)
+    each = ", ".join(f"{side} {format_sum(amount, unit)}" for side, amount in sides.items())
+    return f"{total} ({each})"
 
 
 @app.callback(invoke_without_command=True)
@@ -185,10 +190,8 @@ def today(ctx: typer.Context) -> None:
     day = stats.per_day[-1]
     out = app_context(ctx).out
     count = "1 session" if day.sessions == 1 else f"{day.sessions} sessions"
-    out.print(
-        f"Today: {count}, {_amount_summary(day.left_ml, day.right_ml, settings.unit)}.",
-        markup=False,
-    )
+    sides = {side: day.side(side) for side in SIDES}
+    out.print(f"Today: {count}, {_amount_summary(sides, settings.unit)}.", markup=False)
     out.print(f"Last 24 hours: {stats.sessions_24h} of {stats.goal_per_24h} sessions.")
     if stats.next_around is not None:
         out.print(f"Next session around {clock(stats.next_around, tz)}.")
@@ -207,7 +210,7 @@ def stats(
 
     from voiceguide.logbook.stats import compute_stats
     from voiceguide.logbook.times import clock
-    from voiceguide.logbook.units import format_amount
+    from voiceguide.logbook.units import format_sum
 
     settings = _settings(ctx)
     tz, now = _local_zone(), datetime.now(UTC)
@@ -217,23 +220,24 @@ def stats(
     unit = settings.unit
     out = app_context(ctx).out
     out.print(f"Last 24 hours: {result.sessions_24h} of {result.goal_per_24h} sessions.")
-    table = Table(show_edge=False)
+    partly = any(day.amounts.partial for day in result.per_day)
+    table = Table(show_edge=False, caption=_legend(partly).removeprefix("; ") or None)
     table.add_column("Day")
     table.add_column("Sessions", justify="right")
-    for side in ("Left", "Right", "Total"):
-        table.add_column(f"{side} ({unit})", justify="right")
+    for heading in (*(side.capitalize() for side in SIDES), "Total"):
+        table.add_column(f"{heading} ({unit})", justify="right")
     for day in result.per_day:
         table.add_row(
             day.day.strftime("%a %d %b"),
             str(day.sessions),
-            format_amount(day.left_ml, unit, with_unit=False),
-            format_amount(day.right_ml, unit, with_unit=False),
-            format_amount(day.total_ml, unit, with_unit=False),
+            *(format_sum(day.side(side), unit, with_unit=False) for side in SIDES),
+            format_sum(day.amounts, unit, with_unit=False),
         )
     out.print(table)
     out.print(
         f"Gaps between sessions (last {days} days): average "
-        f"{_duration(result.average_gap_seconds)}, longest {_duration(result.longest_gap_seconds)}."
+        f"{format_minutes(result.average_gap_seconds)}, "
+        f"longest {format_minutes(result.longest_gap_seconds)}."
     )
     if result.last_started_at is not None and result.next_around is not None:
         out.print(
@@ -265,6 +269,11 @@ def add(
     from voiceguide.logbook.times import parse_when
     from voiceguide.logbook.units import amount_to_ml, format_amount, parse_unit
 
+    if left is None and right is None and at is None and not note:
+        raise BadInputError(
+            "nothing to add: give --left, --right, --at or --note "
+            "(e.g. voiceguide log add --left 60 --right 55)"
+        )
     settings = _settings(ctx)
     tz, now = _local_zone(), datetime.now(UTC)
     amount_unit = parse_unit(unit) if unit is not None else settings.unit
@@ -273,9 +282,10 @@ def add(
     started_at = parse_when(at, now, tz) if at is not None else now
     with _open_store(ctx) as store:
         session_id = store.add_manual(started_at, left_ml, right_ml, note, now=now)
+    given = dict(zip(SIDES, (left_ml, right_ml), strict=True))
     amounts = [
         f"{side} {format_amount(amount, settings.unit)}"
-        for side, amount in (("left", left_ml), ("right", right_ml))
+        for side, amount in given.items()
         if amount is not None
     ]
     typer.echo(
@@ -325,13 +335,13 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a session from the log (asks first)."""
-    from voiceguide.logbook.units import format_amount
+    from voiceguide.logbook.units import format_sum
 
     settings = _settings(ctx)
     with _open_store(ctx) as store:
         record = store.get(session_id)
         if not yes:
-            total = format_amount(record.total_ml, settings.unit)
+            total = format_sum(record.amounts, settings.unit)
             typer.confirm(
                 f"Delete session {record.id} ({_when(record.started_at, _local_zone())}, {total})?",
                 abort=True,
@@ -345,6 +355,7 @@ def chart(
     ctx: typer.Context,
     output: Path = typer.Option(..., "--output", "-o", help="PNG file to write."),
     days: int = typer.Option(14, "--days", min=1, max=366, help="How many days to draw."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Draw milk per day as a PNG chart.
 
@@ -360,7 +371,7 @@ def chart(
     with _open_store(ctx) as store:
         sessions = store.sessions()
     per_day = compute_stats(sessions, now, tz, days=days).per_day
-    render_chart(per_day, output, settings.unit)
+    render_chart(per_day, output, settings.unit, force=force, inputs=store.files)
     typer.echo(f"Wrote a chart of the last {days} days to {output}.")
 
 
@@ -369,6 +380,7 @@ def export_log(
     ctx: typer.Context,
     csv_file: Path | None = typer.Option(None, "--csv", help="Write all sessions as CSV."),
     json_file: Path | None = typer.Option(None, "--json", help="Write all sessions as JSON."),
+    force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
     """Export every session as CSV or JSON.
 
@@ -381,10 +393,12 @@ def export_log(
     with _open_store(ctx) as store:
         sessions = store.sessions()
     if csv_file is not None:
-        target, count = csv_file, exchange.export_csv(sessions, csv_file)
+        target = csv_file
+        count = exchange.export_csv(sessions, csv_file, force=force, inputs=store.files)
     else:
         assert json_file is not None
-        target, count = json_file, exchange.export_json(sessions, json_file)
+        target = json_file
+        count = exchange.export_json(sessions, json_file, force=force, inputs=store.files)
     typer.echo(f"Exported {count} sessions to {target}.")
 
 

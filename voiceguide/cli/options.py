@@ -104,7 +104,7 @@ def with_session_flags(command: Callable[..., R]) -> Callable[..., R]:
 
 
 def session_options(
-    app: AppContext, flags: SessionFlags, *, first_side: str, include_first_run: bool
+    app: AppContext, flags: SessionFlags, *, first_side: str | None, include_first_run: bool
 ) -> SessionOptions:
     """Check the flags against each other and build the session's options.
 
@@ -136,7 +136,7 @@ def session_options(
         rate_wpm=flags.rate,
         speech_level_db=flags.speech_level,
         music_level_db=flags.music_level,
-        first_side=first_side.lower(),
+        first_side=first_side.lower() if first_side else None,
         include_first_run=include_first_run,
         shuffle_seed=shuffle_seed,
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from voiceguide.cli.context import AppContext, app_context
+from voiceguide.routine.durations import format_seconds
 
 if TYPE_CHECKING:
     from voiceguide.music.playlists.analyse import Progress as ProgressCallback
@@ -52,14 +53,6 @@ def _progress(context: AppContext, label: str) -> Iterator[ProgressCallback]:
             bar.update(task, completed=done, total=total)
 
         yield update
-
-
-def _clock(seconds: float) -> str:
-    """3:05 or 1:02:03."""
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _tracks(count: int) -> str:
@@ -144,7 +137,7 @@ def list_command(ctx: typer.Context) -> None:
             table.add_row(Text(summary.name), "?", "?", "")
             _warn([summary.problem])
             continue
-        length = _clock(summary.seconds) + ("+?" if summary.unknown_lengths else "")
+        length = format_seconds(summary.seconds) + ("+?" if summary.unknown_lengths else "")
         missing = str(summary.missing) if summary.missing else ""
         table.add_row(Text(summary.name), str(summary.tracks), length, missing)
     context.out.print(table)
@@ -170,7 +163,7 @@ def show_command(ctx: typer.Context, name: NameArg) -> None:
         length = "?"
         if row.entry.duration_seconds is not None:
             seconds += row.entry.duration_seconds
-            length = _clock(row.entry.duration_seconds)
+            length = format_seconds(row.entry.duration_seconds)
         file = Text(str(row.entry.path), overflow="fold")
         if row.missing:
             file = Text.assemble(("MISSING ", "bold red"), file)
@@ -178,7 +171,7 @@ def show_command(ctx: typer.Context, name: NameArg) -> None:
     context.out.print(table)
     missing = sum(1 for row in rows if row.missing)
     note = f", {missing} missing (skipped when played)" if missing else ""
-    context.out.print(Text(f"{_tracks(len(rows))}, {_clock(seconds)}{note}"))
+    context.out.print(Text(f"{_tracks(len(rows))}, {format_seconds(seconds)}{note}"))
 
 
 @app.command("delete")

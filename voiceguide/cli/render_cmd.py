@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ import typer
 
 from voiceguide.cli.context import app_context
 from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
-from voiceguide.errors import OutputError
+from voiceguide.errors import BadInputError
 
 
 @with_session_flags
@@ -27,6 +28,9 @@ def render(
     first_side: str = typer.Option(
         "left", "--first-side", help="The breast to massage first: left or right."
     ),
+    force: bool = typer.Option(
+        False, "--force", help="Overwrite the output (and --cues-json) file if it exists."
+    ),
 ) -> None:
     """Write the whole spoken session to an audio file.
 
@@ -36,23 +40,31 @@ def render(
 
     from voiceguide.audioformat import frames_to_seconds
     from voiceguide.cli.console import warn
+    from voiceguide.files import SHARED_MODE, check_target, write_file
     from voiceguide.mix.prepare import prepare_session
     from voiceguide.output import FileSink
     from voiceguide.output.export import render_to_sink
     from voiceguide.routine.durations import format_seconds
 
     context = app_context(command)
-    sink = FileSink(output)  # checks the format before any work
+    sink = FileSink(output, force=force)  # checks the format and the path before any work
+    if cues_json is not None:
+        if os.path.abspath(cues_json) == os.path.abspath(output):
+            raise BadInputError(f"{cues_json}: --cues-json and --output name the same file")
+        check_target(cues_json, force=force)
     options = session_options(context, flags, first_side=first_side, include_first_run=True)
     err = context.err
     session = prepare_session(context.config, options, context.paths, warn)
     try:
+        # Never written over, even with --force: the routine file, every track, and what
+        # --music or --playlist named.
+        named = (Path(spec).expanduser() for spec in (flags.music, flags.playlist) if spec)
+        inputs = (*session.input_files(), *named)
+        sink.protect(inputs)
         plan = session.plan
         if cues_json is not None:
-            try:
-                cues_json.write_text(json.dumps(plan.to_json(), indent=2) + "\n", encoding="utf-8")
-            except OSError as exc:
-                raise OutputError(f"{cues_json}: cannot write: {exc.strerror or exc}") from None
+            text = json.dumps(plan.to_json(), indent=2) + "\n"
+            write_file(cues_json, text, mode=SHARED_MODE, force=force, inputs=inputs)
         length = format_seconds(frames_to_seconds(plan.total_frames))
         err.print(
             f"Rendering {session.routine.title} ({length}) with {session.music_description}"

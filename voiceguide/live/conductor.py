@@ -3,65 +3,47 @@
 It turns each control into a re-plan and a cut of the live timeline, and turns the playhead
 into events (step started, cue spoken, paused, finished) for the display and the log. Controls
 return at once: they never wait for audio.
+
+Threads: controls may come from any thread (keys, voice). Every read or edit of the timeline
+holds the player's lock; speech synthesis never does (a repeat makes its clip first, then
+takes the lock to cut). The conductor's own voice thread finishes the clips the plan still
+lacks; `close()` stops and joins it.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from voiceguide.audioformat import MIX_RATE_HZ, frames_to_seconds
+from voiceguide.live.events import Event, PlayState
 from voiceguide.live.player import LivePlayer
 from voiceguide.mix.plan import Insert, Plan, PlannedStep, announcement
 from voiceguide.mix.prepare import Session
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
-from voiceguide.output.simpleaudio import SimpleaudioSink
+from voiceguide.output.base import LiveOutput
 
 log = logging.getLogger(__name__)
 
 EXTEND_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Event:
-    kind: str
-    """step-started, cue, paused, resumed, next, back, repeat, extended, finished, stopped."""
-    output_frame: int
-    step: PlannedStep | None = None
-    text: str = ""
-
-
-@dataclass(frozen=True)
-class PlayState:
-    """What the display shows, computed from the playhead."""
-
-    paused: bool
-    finished: bool
-    step_number: int | None
-    step_count: int
-    step_title: str
-    step_elapsed_seconds: float
-    step_total_seconds: float
-    caption: str
-    next_title: str
-    session_left_seconds: float
-    session_elapsed_seconds: float
+NEXT_GRACE_SECONDS = 0.5
+"""A `next` within this long after a step was heard to start belongs to the step before."""
 
 
 class Conductor:
-    def __init__(self, session: Session, sink: SimpleaudioSink | None = None) -> None:
+    def __init__(self, session: Session, output: LiveOutput) -> None:
         self.session = session
         self.timeline = Timeline(session.renderer)
-        self.player = LivePlayer(self.timeline, sink or SimpleaudioSink())
+        self.player = LivePlayer(self.timeline, output)
         self._events: list[Event] = []
         self._polled_frame = 0
-        self._lock = threading.Lock()
-        self.steps_started: list[str] = []
+        self._events_lock = threading.Lock()
         self.stopped = False
         self._voice_thread: threading.Thread | None = None
         self._voice_wanted = threading.Event()
+        self._closing = threading.Event()
 
     # -- lifecycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -79,7 +61,7 @@ class Conductor:
         The plan was laid out with estimated lengths for these clips; they all lie after the
         producer's horizon when this runs, so the rebuilt plan changes only the future.
         """
-        while not self.player.finished:
+        while not self._closing.is_set():
             if not self._voice_wanted.wait(0.2):
                 continue
             self._voice_wanted.clear()
@@ -100,6 +82,15 @@ class Conductor:
 
     def wait(self, timeout: float | None = None) -> bool:
         return self.player.wait(timeout)
+
+    def close(self) -> None:
+        """Stop the sound if it still plays, and join every thread the conductor started."""
+        if not self.player.finished:
+            self.player.stop()
+        self.player.close()
+        self._closing.set()
+        if self._voice_thread is not None and self._voice_thread.is_alive():
+            self._voice_thread.join(timeout=30.0)  # at most one clip's synthesis
 
     @property
     def finished(self) -> bool:
@@ -130,10 +121,24 @@ class Conductor:
         return at
 
     def next_step(self) -> int | None:
-        """End the current step now and go on with the next one (or the closing)."""
+        """End the step being heard now and go on with the next one (or the closing).
+
+        The step is the one the listener hears, not the one at the edit frame 0.3 s ahead: a
+        `next` pressed as a step ends must not skip the step that is about to begin. Within
+        NEXT_GRACE_SECONDS after a step was heard to start, `next` is meant for the step
+        before, which is already over: it does nothing.
+        """
         with self.player.editing() as at:
+            heard_plan, heard_frame = self.timeline.locate(self.player.playhead_frame())
+            heard = heard_plan.step_at(heard_frame)
+            grace = round(NEXT_GRACE_SECONDS * heard_plan.sample_rate_hz)
+            starts = [s.start_frame for s in heard_plan.steps]
+            if any(0 <= heard_frame - s < grace for s in starts):
+                return None
             plan, plan_frame = self.timeline.locate(at)
             step = plan.step_at(plan_frame)
+            if heard is not None and (step is None or step.index != heard.index):
+                return None  # the step heard now ends before the edit frame: it is over
             if step is None:
                 if plan_frame < plan.steps[0].start_frame:  # still in the intro
                     self._cut_to(at, self.session.renderer, plan.steps[0].start_frame)
@@ -166,21 +171,33 @@ class Conductor:
             return at
 
     def repeat(self) -> int | None:
-        """Say the current step's instructions again now; the step keeps its remaining time."""
-        with self.player.editing() as at:
-            plan, plan_frame = self.timeline.locate(at)
-            step = plan.step_at(plan_frame)
-            if step is None:
-                return None
-            text = "Again: " + announcement(self.session.routine, step.index, self.session.settings)
-            self.session.voice.clip(text)  # one short clip, now: it is due at once
-            insert = Insert(step.id, plan_frame - step.start_frame, text)
-            settings = self.session.settings
-            new_plan = self._replan(inserts=(*settings.inserts, insert))
-            self._cut_to(at, self.session.renderer, new_plan.steps[step.index].start_frame
-                         + (plan_frame - step.start_frame))  # fmt: skip
-            self._emit(Event("repeat", at, step, text))
-            return at
+        """Say the current step's instructions again now.
+
+        The clip is made before the timeline is locked (synthesis takes 0.1-0.6 s, longer than
+        the edit margin); if the step changed meanwhile, the new step's clip is made too.
+        """
+        for _ in range(3):
+            with self.player.editing() as at:
+                plan, plan_frame = self.timeline.locate(at)
+                step = plan.step_at(plan_frame)
+                if step is None:
+                    return None
+                text = self._again_text(step)
+                if self.session.voice.ready_frames(text) is not None:
+                    insert = Insert(step.id, plan_frame - step.start_frame, text)
+                    settings = self.session.settings
+                    new_plan = self._replan(inserts=(*settings.inserts, insert))
+                    target = new_plan.steps[step.index].start_frame + (
+                        plan_frame - step.start_frame
+                    )
+                    self._cut_to(at, self.session.renderer, target)
+                    self._emit(Event("repeat", at, step, text))
+                    return at
+            self.session.voice.clip(text)  # outside the lock: the producer keeps going
+        return None
+
+    def _again_text(self, step: PlannedStep) -> str:
+        return "Again: " + announcement(self.session.routine, step.index, self.session.settings)
 
     def extend(self, seconds: float = EXTEND_SECONDS) -> int | None:
         """One more minute (by default) on the current step; later cues move with it."""
@@ -220,32 +237,31 @@ class Conductor:
 
     # -- position and events ------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
-        with self._lock:
+        with self._events_lock:
             self._events.append(event)
 
     def poll(self) -> list[Event]:
-        """Events up to the playhead since the last poll, in order."""
-        playhead = self.player.playhead_frame()
+        """Events up to the playhead since the last poll, in order (from one thread only)."""
         found = []
-        if playhead > self._polled_frame:
-            for item in self.timeline.events_between(self._polled_frame, playhead + 1):
-                if item.kind == "step" and item.step is not None:
-                    if not self.steps_started or self.steps_started[-1] != item.step.id:
-                        self.steps_started.append(item.step.id)
-                    found.append(Event("step-started", item.output_frame, item.step))
-                elif item.cue is not None and item.cue.spoken:
-                    found.append(Event("cue", item.output_frame, None, item.cue.text))
-            self._polled_frame = playhead + 1
-        if self.player.finished and not self.stopped:
-            end = self.timeline.end_frame
-            if not any(e.kind == "finished" for e in self._events):
-                found.append(Event("finished", end))
-        with self._lock:
+        with self.player.reading() as playhead:
+            if playhead > self._polled_frame:
+                for item in self.timeline.events_between(self._polled_frame, playhead + 1):
+                    if item.kind == "step" and item.step is not None:
+                        found.append(Event("step-started", item.output_frame, item.step))
+                    elif item.kind == "step-end" and item.step is not None:
+                        found.append(Event("step-ended", item.output_frame, item.step))
+                    elif item.cue is not None and item.cue.spoken:
+                        found.append(Event("cue", item.output_frame, None, item.cue.text))
+                self._polled_frame = playhead + 1
+        with self._events_lock:
             events, self._events = self._events, []
         return sorted([*events, *found], key=lambda e: e.output_frame)
 
     def state(self) -> PlayState:
-        playhead = self.player.playhead_frame()
+        with self.player.reading() as playhead:
+            return self._state_at(playhead)
+
+    def _state_at(self, playhead: int) -> PlayState:
         plan, plan_frame = self.timeline.locate(playhead)
         step = plan.step_at(plan_frame)
         caption = ""

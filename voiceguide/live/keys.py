@@ -1,4 +1,4 @@
-"""Single keys from the terminal, hands-free friendly: cbreak mode, a reader thread.
+"""Keys as a front end of a live session: single keys in cbreak mode, read by a thread.
 
 cbreak (not raw) keeps Ctrl-C working as a signal and leaves output processing alone, so the
 live display still draws correctly. With no terminal (piped, CI) keys are simply off.
@@ -14,7 +14,37 @@ import termios
 import threading
 import tty
 from collections.abc import Callable
-from typing import IO, Any
+from typing import IO, Any, Protocol
+
+
+class Controls(Protocol):
+    """What keys can do to a live session (LiveSession implements it)."""
+
+    def toggle_pause(self) -> None: ...
+    def next_step(self) -> None: ...
+    def back(self) -> None: ...
+    def repeat(self) -> None: ...
+    def extend(self) -> None: ...
+    def request_stop(self) -> None: ...
+
+
+KEY_ACTIONS = {
+    " ": "toggle_pause", "enter": "toggle_pause", "p": "toggle_pause",
+    "n": "next_step", "right": "next_step", "pagedown": "next_step",
+    "b": "back", "left": "back", "pageup": "back",
+    "r": "repeat", "+": "extend", "=": "extend",
+    "q": "request_stop",
+}  # fmt: skip
+"""Key name -> control. Arrows and Page Up/Down are what foot pedals and presenters send."""
+
+
+def dispatch_key(controls: Controls, key: str) -> str | None:
+    """Act on one key; returns the control's name, or None for a key that does nothing."""
+    name = KEY_ACTIONS.get(key.lower() if len(key) == 1 else key)
+    if name is not None:
+        getattr(controls, name)()
+    return name
+
 
 # Escape sequences of keys that foot pedals and presenters commonly send.
 SEQUENCES = {
@@ -55,12 +85,15 @@ class KeyReader:
         self.restore()
 
     def restore(self) -> None:
-        """Put the terminal back as it was (safe to call twice, and from a signal handler)."""
+        """Put the terminal back as it was and join the reader (safe to call twice)."""
         self._stop.set()
         if self._saved is not None:
             with contextlib.suppress(termios.error, OSError):
                 termios.tcsetattr(self._fd, termios.TCSADRAIN, self._saved)
             self._saved = None
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=1.0)  # it wakes every 0.1 s to look at the stop flag
 
     def _run(self) -> None:
         while not self._stop.is_set():

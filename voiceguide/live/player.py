@@ -1,8 +1,14 @@
-"""The live player: a producer thread keeps the sink's buffer filled from the timeline.
+"""The live player: a producer thread keeps the output's buffer filled from the timeline.
 
 Everything here works in output frames. Edits (cut, pause, resume) take effect a fixed
 margin ahead of the estimated playhead: far enough that the device has not read that part
 of the buffer yet, near enough that the listener hears the change within half a second.
+
+Threads: the player owns one lock (`lock`, re-entrant). The producer thread renders under it;
+every edit of the timeline and every read of it (the conductor's events and state) holds it,
+so nobody sees a timeline half-cut. Nothing slow (speech synthesis, file access) may run
+while it is held: a render block is ~1 ms, an edit well under that. `close()` joins the
+producer.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ import numpy as np
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
-from voiceguide.output.simpleaudio import PREROLL_FRAMES, PRIME_FRAMES, SimpleaudioSink
+from voiceguide.output.base import LiveOutput
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +40,13 @@ TAIL_FRAMES = MIX_RATE_HZ // 2  # silence written after the end before stopping
 
 
 class LivePlayer:
-    """Plays a Timeline through a SimpleaudioSink; thread-safe controls on output frames."""
+    """Plays a Timeline through a LiveOutput; thread-safe controls on output frames."""
 
-    def __init__(self, timeline: Timeline, sink: SimpleaudioSink) -> None:
+    def __init__(self, timeline: Timeline, sink: LiveOutput) -> None:
         self.timeline = timeline
         self.sink = sink
-        self._lock = threading.RLock()
+        self.lock = threading.RLock()
+        """The one lock over the timeline and the buffer (see the module docstring)."""
         self._wake = threading.Event()
         self._write_frame = 0
         self._paused_at: int | None = None
@@ -48,6 +55,7 @@ class LivePlayer:
         self._stop = False
         self._finished = threading.Event()
         self._error: BaseException | None = None
+        self._lost = False
         self._thread = threading.Thread(
             target=self._produce, name="voiceguide-producer", daemon=True
         )
@@ -56,8 +64,8 @@ class LivePlayer:
     def start(self) -> None:
         """Prime the buffer, start playback and the producer."""
         self.sink.open(MIX_RATE_HZ, self.timeline.end_frame)
-        with self._lock:
-            self._fill(min(PRIME_FRAMES, self.timeline.end_frame + TAIL_FRAMES))
+        with self.lock:
+            self._fill(min(self.sink.prime_frames, self.timeline.end_frame + TAIL_FRAMES))
         self.sink.start(0)
         self._thread.start()
 
@@ -73,19 +81,56 @@ class LivePlayer:
     def error(self) -> BaseException | None:
         return self._error
 
+    @property
+    def output_lost(self) -> bool:
+        """True when the output stopped by itself (the sound server or device went away)."""
+        return self._lost
+
     def stop(self) -> None:
         """Silence now (Ctrl-C, q): the sound ends within the device's buffer, ~0.2 s."""
-        with self._lock:
+        with self.lock:
             self._stop = True
             self._wake.set()
-        self.sink.abort()
+        self.sink.release()
         self._finished.set()
+        self.close()
+
+    def close(self) -> None:
+        """Wait for the producer thread to end (it ends at the end, on stop, or on a fault)."""
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            with self.lock:
+                self._stop = True
+                self._wake.set()
             self._thread.join(timeout=2.0)
+
+    def reopen(self) -> None:
+        """After the output was lost: start a new stream where the sound was interrupted.
+
+        The playhead estimate at the loss is where the listener stopped hearing; playing
+        resumes from there (raises AudioOutputError while no output can be opened).
+        """
+        with self.lock:
+            at = min(self.sink.halt(), self.timeline.end_frame)
+            self._lost = False
+            self._finished.clear()
+            self._stop = False
+            self._paused_at = at
+            self._halt_after = None
+        self.resume()
+        if not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._produce, name="voiceguide-producer", daemon=True
+            )
+            self._thread.start()
 
     # -- position ---------------------------------------------------------------------------
     def playhead_frame(self) -> int:
         return min(self.sink.playhead_frame(), self.timeline.end_frame)
+
+    def buffered_until(self) -> int:
+        """The output frame up to which the buffer has been written."""
+        with self.lock:
+            return self._write_frame
 
     @property
     def paused(self) -> bool:
@@ -93,7 +138,7 @@ class LivePlayer:
 
     def edit_frame(self) -> int:
         """The first output frame an edit can still change."""
-        with self._lock:
+        with self.lock:
             if self._paused_at is not None:
                 return self._paused_at
             margin = EDIT_MARGIN_FRAMES + int(
@@ -105,8 +150,14 @@ class LivePlayer:
     @contextmanager
     def editing(self) -> Iterator[int]:
         """Hold the producer still; yields the first output frame an edit can change."""
-        with self._lock:
+        with self.lock:
             yield self.edit_frame()
+
+    @contextmanager
+    def reading(self) -> Iterator[int]:
+        """Hold the timeline still for a consistent read; yields the playhead frame."""
+        with self.lock:
+            yield self.playhead_frame()
 
     def cut(
         self,
@@ -116,7 +167,7 @@ class LivePlayer:
         crossfade: bool = True,
     ) -> int:
         """From the edit frame on, play `renderer`'s plan from `plan_frame`; returns that frame."""
-        with self._lock:
+        with self.lock:
             at = self.edit_frame() if at_frame is None else at_frame
             self.timeline.cut(at, renderer, plan_frame, crossfade)
             self._write_frame = min(self._write_frame, at)
@@ -127,7 +178,7 @@ class LivePlayer:
 
     def pause(self) -> int:
         """Fade out just ahead of the playhead, then stop; returns the frame to resume at."""
-        with self._lock:
+        with self.lock:
             if self._paused_at is not None:
                 return self._paused_at
             at = self.edit_frame()
@@ -144,7 +195,7 @@ class LivePlayer:
 
     def resume(self) -> int:
         """Continue at exactly the frame where the sound stopped, with a short fade-in."""
-        with self._lock:
+        with self.lock:
             at = self._paused_at
             if at is None:
                 return self.playhead_frame()
@@ -152,9 +203,9 @@ class LivePlayer:
             self._halt_after = None
             self._write_frame = at
             self._fade_in_at = at
-            self._fill(at + PRIME_FRAMES)
+            self._fill(at + self.sink.prime_frames)
             # A new stream loses its first few ms: start it on silence just before `at`.
-            preroll = min(PREROLL_FRAMES, at)
+            preroll = min(self.sink.preroll_frames, at)
             self.sink.write_at(at - preroll, np.zeros((preroll, CHANNELS), dtype=np.int16))
             self.sink.start(at - preroll)
             self._wake.set()
@@ -187,7 +238,7 @@ class LivePlayer:
     def _produce(self) -> None:
         try:
             while not self._stop:
-                with self._lock:
+                with self.lock:
                     if self._stop:
                         break
                     playhead = self.sink.playhead_frame()
@@ -199,6 +250,11 @@ class LivePlayer:
                         self._fill(playhead + self.sink.ahead_frames)
                         if playhead >= self.timeline.end_frame + TAIL_FRAMES // 2:
                             self.sink.halt()
+                            self._finished.set()
+                            return
+                        if self.sink.lost():
+                            log.debug("output lost at frame %d", playhead)
+                            self._lost = True
                             self._finished.set()
                             return
                     self.sink.release_played()

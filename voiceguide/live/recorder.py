@@ -1,5 +1,9 @@
 """Records a live session in the pumping log as it happens (begin, each step, the end).
 
+A listener of the LiveSession: it sees the same events as the display. Steps are counted once
+each, however often they were visited (back, repeat, extend); pumping time is the time heard
+inside pumping steps, and ends where the step ends (the closing speech is not pumping).
+
 Logging never ends a session: if the log cannot be written, the user is told once and the
 guidance goes on.
 """
@@ -13,7 +17,7 @@ from datetime import timedelta
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.clock import Clock
 from voiceguide.errors import VoiceguideError
-from voiceguide.live.conductor import Event
+from voiceguide.live.events import Event, SessionListener
 from voiceguide.logbook import LogStore, end_of_session_sentence
 from voiceguide.logbook.times import local_zone
 from voiceguide.mix.plan import PlannedStep
@@ -21,7 +25,7 @@ from voiceguide.mix.plan import PlannedStep
 log = logging.getLogger(__name__)
 
 
-class SessionRecorder:
+class SessionRecorder(SessionListener):
     def __init__(
         self, store: LogStore | None, clock: Clock, warn: Callable[[str], None], goal: int = 8
     ) -> None:
@@ -31,7 +35,11 @@ class SessionRecorder:
         self.goal = goal
         self.session_id: int | None = None
         self.steps_done: list[str] = []
+        """Ids of the steps heard, each once, in the order first heard."""
         self.pumping_seconds = 0.0
+        self.reached_pumping = False
+        self.reached_first_step = False
+        """The intro was heard through: a step has started."""
         self._current: tuple[PlannedStep, int] | None = None  # step and its start output frame
 
     def _write(self, action: Callable[[LogStore], object]) -> object:
@@ -44,22 +52,34 @@ class SessionRecorder:
             self.store = None
             return None
 
-    def begin(self, routine: str, first_side: str) -> str:
-        """Write the start now; returns the closing sentence ("That was your 5th session...")."""
-        now = self.clock.now()
-        session_id = self._write(lambda s: s.begin_session(routine, first_side, now))
-        self.session_id = session_id if isinstance(session_id, int) else None
-        if self.store is None or self.session_id is None:
+    def closing_sentence(self) -> str:
+        """What the closing says about this session ("That was your 5th session..."), as it
+        will be once this session is logged; "" without a log. Writes nothing."""
+        if self.store is None:
             return ""
+        now = self.clock.now()
         recent = self._write(lambda s: s.sessions(since=now - timedelta(hours=24)))
         if not isinstance(recent, list):
             return ""
-        return end_of_session_sentence(recent, now, local_zone(), self.goal)
+        return end_of_session_sentence(recent, now, local_zone(), self.goal, counting_this=True)
+
+    def begin(self, routine: str, first_side: str) -> None:
+        """Write the start (called once the first sound has been made)."""
+        now = self.clock.now()
+        session_id = self._write(lambda s: s.begin_session(routine, first_side, now))
+        self.session_id = session_id if isinstance(session_id, int) else None
 
     def on_event(self, event: Event) -> None:
         if event.kind == "step-started" and event.step is not None:
+            if self._current is not None and self._current[0].id == event.step.id:
+                return  # the same step, heard again from its start (back): one visit
             self._close_current(event.output_frame)
             self._current = (event.step, event.output_frame)
+            self.reached_first_step = True
+            self.reached_pumping = self.reached_pumping or event.step.pumping
+        elif event.kind == "step-ended" and event.step is not None:
+            if self._current is not None and self._current[0].id == event.step.id:
+                self._close_current(event.output_frame)
         elif event.kind == "finished":
             self._close_current(event.output_frame)
 
@@ -70,6 +90,8 @@ class SessionRecorder:
         self._current = None
         if step.pumping:
             self.pumping_seconds += frames_to_seconds(max(0, output_frame - started))
+        if step.id in self.steps_done:
+            return
         self.steps_done.append(step.id)
         if self.session_id is not None:
             session_id, total = self.session_id, self.pumping_seconds

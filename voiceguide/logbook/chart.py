@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from voiceguide.logbook.files import write_private
+from voiceguide.files import PRIVATE_MODE, check_target, write_file
 from voiceguide.logbook.records import DayTotals
 from voiceguide.logbook.units import Unit, from_ml
 
@@ -17,11 +17,27 @@ LEFT_COLOUR = "#4c72b0"
 RIGHT_COLOUR = "#dd8452"
 
 
-def render_chart(per_day: Sequence[DayTotals], path_png: Path, unit: Unit = "ml") -> int:
+UNMEASURED_MARK = "*"
+"""After a day's session count when some of its amounts were not measured (not zero)."""
+
+
+def render_chart(
+    per_day: Sequence[DayTotals],
+    path_png: Path,
+    unit: Unit = "ml",
+    *,
+    force: bool = False,
+    inputs: Iterable[Path] = (),
+) -> int:
     """Draw `per_day` (oldest first) into a 1000x600 PNG; returns the number of bar groups.
 
-    One group per day, empty days included. Written user-only (0600): it is health data.
+    One group per day, empty days included; bars show the measured amounts, and a day
+    with amounts not measured is marked. Written user-only (0600): it is health data.
+    An existing file is replaced only with `force`, never one of `inputs` (the log's own
+    files): see voiceguide.files.check_target.
     """
+    inputs = tuple(inputs)
+    check_target(path_png, force=force, inputs=inputs)  # before drawing: refusing costs nothing
     # Imported here, not at module level: matplotlib costs about half a second of start-up.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -42,6 +58,8 @@ def render_chart(per_day: Sequence[DayTotals], path_png: Path, unit: Unit = "ml"
             label = str(day.sessions)
         else:
             label = "1 session" if day.sessions == 1 else f"{day.sessions} sessions"
+        if day.amounts.unmeasured:
+            label += UNMEASURED_MARK
         axes.annotate(
             label,
             (position, total),
@@ -61,10 +79,13 @@ def render_chart(per_day: Sequence[DayTotals], path_png: Path, unit: Unit = "ml"
     first = per_day[0].day.isoformat() if per_day else ""
     last = per_day[-1].day.isoformat() if per_day else ""
     title = f"Milk expressed per day, {first} to {last}"
-    axes.set_title(f"{title} (number above a bar: sessions)" if crowded else title)
+    notes = ["number above a bar: sessions"] if crowded else []
+    if any(day.amounts.unmeasured for day in per_day):
+        notes.append(f"{UNMEASURED_MARK} some amounts not measured")
+    axes.set_title(f"{title} ({'; '.join(notes)})" if notes else title)
     axes.legend(loc="best")
     figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
-    write_private(path_png, buffer.getvalue())
+    write_file(path_png, buffer.getvalue(), mode=PRIVATE_MODE, force=force, inputs=inputs)
     return len(left_bars)

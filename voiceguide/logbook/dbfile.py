@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
+import stat
 from pathlib import Path
 
 from voiceguide.errors import VoiceguideError
-from voiceguide.logbook.files import create_private, tighten
+from voiceguide.files import PRIVATE_FOLDER_MODE, PRIVATE_MODE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,30 @@ class LogFileError(VoiceguideError):
         super().__init__(text)
         self.path = path
         self.reason = reason
+
+
+def create_private(path: Path) -> bool:
+    """Create `path` empty with mode 0600 unless it exists; True if this call created it.
+
+    os.open with O_EXCL rather than letting SQLite create it, so the file is never,
+    even briefly, readable by others (umask can only take bits away from 0600).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
+    except FileExistsError:
+        return False
+    os.close(descriptor)
+    return True
+
+
+def tighten(path: Path) -> bool:
+    """Take group/other permissions off an existing file; True if they had to be removed."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return False
+    path.chmod(mode & ~0o077)
+    return True
 
 
 def prepare(path: Path) -> None:
@@ -53,13 +79,18 @@ def prepare(path: Path) -> None:
         raise LogFileError(path, "is not an SQLite database (not a voiceguide session log)")
 
 
+def log_files(path: Path) -> tuple[Path, ...]:
+    """The log and the files SQLite keeps beside it in WAL mode."""
+    return (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+
+
 def make_private(path: Path) -> None:
     """Take group/other permissions off the log and its WAL files: they hold health data.
 
     Called only once the file is known to be a voiceguide log; a foreign file is left
     exactly as it was.
     """
-    for candidate in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+    for candidate in log_files(path):
         try:
             if candidate.exists() and tighten(candidate):
                 log.warning("%s was readable by other users; now user-only (0600)", candidate)

@@ -29,15 +29,19 @@ def end_of_session_sentence(
     now: datetime,
     tz: tzinfo,
     goal_per_24h: int = DEFAULT_GOAL_PER_24H,
+    *,
+    counting_this: bool = False,
 ) -> str:
     """E.g. "That was your 5th session in the last 24 hours. Next one around 14:30."
 
-    `sessions` must include the one just ended; "" for an empty log.
+    `sessions` must include the one just ended, or `counting_this` says it is one more,
+    starting `now` (a live session says the sentence before its row is written);
+    "" for an empty log.
     """
     past = [s for s in sessions if s.started_at <= now]
-    last = last_start(past)
+    last = now if counting_this else last_start(past)
     if last is None:
         return ""
-    count = sessions_in_last_24h(past, now)
+    count = sessions_in_last_24h(past, now) + (1 if counting_this else 0)
     due = clock(next_session_around(last, goal_per_24h), tz)
     return f"That was your {ordinal(count)} session in the last 24 hours. Next one around {due}."

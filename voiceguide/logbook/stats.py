@@ -10,11 +10,12 @@ import itertools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from voiceguide.logbook.records import DayTotals, LogStats, SessionRecord
+from voiceguide.logbook.records import AmountSum, DayTotals, LogStats, SessionRecord
 from voiceguide.logbook.times import require_aware
+from voiceguide.sides import SIDES
 
 DEFAULT_GOAL_PER_24H = 8
-"""Pumping 8 times in 24 hours keeps up the supply (ROUTINE-FACTS: about every 3 hours)."""
+"""Pumping 8 times in 24 hours (about every 3 hours) keeps up the supply."""
 DAY = timedelta(hours=24)
 
 
@@ -35,25 +36,32 @@ def per_day_totals(
 ) -> tuple[DayTotals, ...]:
     """Amounts and session counts for the last `days` local days, oldest first, today last.
 
-    Every day is present, empty days too. Unmeasured amounts count as 0 ml.
+    Every day is present, empty days too. An amount not measured adds nothing to the sum
+    and is counted as not measured (it is unknown, not zero).
     """
     if days < 1:
         raise ValueError("days must be at least 1")
     today = require_aware(now, "now").astimezone(tz).date()
     first = today - timedelta(days=days - 1)
-    buckets = {first + timedelta(days=n): [0, 0.0, 0.0] for n in range(days)}
+    buckets: dict[date, list[SessionRecord]] = {first + timedelta(days=n): [] for n in range(days)}
     for session in sessions:
         if session.started_at > now:
             continue
         bucket = buckets.get(session.started_at.astimezone(tz).date())
-        if bucket is None:
-            continue
-        bucket[0] += 1
-        bucket[1] += session.left_ml or 0.0
-        bucket[2] += session.right_ml or 0.0
-    return tuple(
-        DayTotals(day=day, sessions=int(count), left_ml=left, right_ml=right)
-        for day, (count, left, right) in buckets.items()
+        if bucket is not None:
+            bucket.append(session)
+    return tuple(_day_totals(day, found) for day, found in buckets.items())
+
+
+def _day_totals(day: date, sessions: Sequence[SessionRecord]) -> DayTotals:
+    sums = {side: AmountSum.of(s.amount_ml(side) for s in sessions) for side in SIDES}
+    return DayTotals(
+        day=day,
+        sessions=len(sessions),
+        left_ml=sums["left"].ml,
+        right_ml=sums["right"].ml,
+        left_unmeasured=sums["left"].unmeasured,
+        right_unmeasured=sums["right"].unmeasured,
     )
 
 

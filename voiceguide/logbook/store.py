@@ -28,19 +28,24 @@ from types import TracebackType
 from typing import Any, cast
 
 from voiceguide.errors import BadInputError
+from voiceguide.logbook import dbfile
 from voiceguide.logbook.database import Database, LogWriteError
 from voiceguide.logbook.dbfile import LogFileError
-from voiceguide.logbook.records import SIDES, SessionRecord, Side
-from voiceguide.logbook.times import from_db, require_aware, to_db
+from voiceguide.logbook.records import STORED_FIELDS, SessionRecord
+from voiceguide.logbook.times import require_aware, to_db
 from voiceguide.logbook.units import amount_to_ml
+from voiceguide.sides import SIDE_CHOICES, SIDES, Side, other_side
 
 __all__ = ["LogFileError", "LogStore", "LogWriteError", "UnknownSessionError"]
 
 log = logging.getLogger(__name__)
 
-_COLUMNS = (
-    "id, uid, source, started_at, ended_at, routine, first_side, finished, "
-    "stopped_at_step, pumping_seconds, left_ml, right_ml, note"
+# Derived from the one declaration of a session's fields (records.SessionRecord).
+_COLUMNS = ", ".join(column.name for column in STORED_FIELDS)
+_INSERTED = tuple(column for column in STORED_FIELDS if not column.assigned)
+_INSERT = (
+    f"INSERT INTO sessions ({', '.join(column.name for column in _INSERTED)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in _INSERTED)}) ON CONFLICT (uid) DO NOTHING"
 )
 
 
@@ -53,9 +58,10 @@ class UnknownSessionError(BadInputError):
 
 
 def _check_side(first_side: str) -> Side:
-    if first_side not in SIDES:
-        raise BadInputError(f"first side must be left or right, not {first_side!r}")
-    return first_side
+    for side in SIDES:
+        if side == first_side:
+            return side
+    raise BadInputError(f"first side must be {SIDE_CHOICES}, not {first_side!r}")
 
 
 class LogStore:
@@ -73,6 +79,11 @@ class LogStore:
     def close(self) -> None:
         """Close the connection (committed data is already on disk)."""
         self._db.close()
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The log's files on disk (none for an in-memory log): no export may replace them."""
+        return dbfile.log_files(self.path) if isinstance(self.path, Path) else ()
 
     def __enter__(self) -> LogStore:
         return self
@@ -179,8 +190,8 @@ class LogStore:
             "ORDER BY started_at DESC, id DESC LIMIT 1"
         )
         if not rows:
-            return "left"
-        return "right" if rows[0]["first_side"] == "left" else "left"
+            return SIDES[0]
+        return other_side(rows[0]["first_side"])
 
     # -- manual entries ----------------------------------------------------------------------
 
@@ -261,22 +272,8 @@ class LogStore:
         with self._db.write() as conn:
             for record in records:
                 cursor = conn.execute(
-                    f"INSERT INTO sessions ({_COLUMNS.removeprefix('id, ')}) "  # noqa: S608
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (uid) DO NOTHING",
-                    (
-                        record.uid,
-                        record.source,
-                        to_db(record.started_at),
-                        to_db(record.ended_at) if record.ended_at else None,
-                        record.routine,
-                        record.first_side,
-                        None if record.finished is None else int(record.finished),
-                        record.stopped_at_step,
-                        record.pumping_seconds,
-                        record.left_ml,
-                        record.right_ml,
-                        record.note,
-                    ),
+                    _INSERT,
+                    [column.codec.to_db(getattr(record, column.name)) for column in _INSERTED],
                 )
                 if cursor.rowcount != 1:
                     skipped += 1
@@ -345,20 +342,5 @@ class LogStore:
 
 
 def _record(row: sqlite3.Row, steps: tuple[str, ...]) -> SessionRecord:
-    finished = row["finished"]
-    return SessionRecord(
-        id=int(row["id"]),
-        uid=str(row["uid"]),
-        started_at=from_db(row["started_at"]),
-        source=row["source"],
-        routine=row["routine"],
-        first_side=row["first_side"],
-        ended_at=from_db(row["ended_at"]) if row["ended_at"] else None,
-        finished=None if finished is None else bool(finished),
-        stopped_at_step=row["stopped_at_step"],
-        pumping_seconds=float(row["pumping_seconds"]),
-        left_ml=row["left_ml"],
-        right_ml=row["right_ml"],
-        note=str(row["note"]),
-        steps=steps,
-    )
+    values = {column.name: column.codec.from_db(row[column.name]) for column in STORED_FIELDS}
+    return SessionRecord(**values, steps=steps)

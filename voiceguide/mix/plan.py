@@ -8,11 +8,11 @@ from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
 from voiceguide.routine.load import Routine, Step
+from voiceguide.sides import other_side
 
 SPOKEN_KINDS = frozenset(
     {"intro", "announce", "repeat", "tip", "say", "halfway", "one-minute", "closing"}
 )
-CHIME_KINDS = frozenset({"chime", "end-chime"})
 # Lower number wins when two cues of one step would overlap.
 _PRIORITY = {
     "announce": 0,
@@ -174,7 +174,7 @@ class Plan:
 
 def fill_sides(text: str, first_side: str) -> str:
     """Put "left"/"right" where a routine says {first} and {second}."""
-    second = "right" if first_side == "left" else "left"
+    second = other_side(first_side)
     return text.replace("{first}", first_side).replace("{second}", second)
 
 
@@ -314,8 +314,13 @@ def _lay_out_step(
     chime_room = chime_frames + settings.frames(settings.chime_gap_seconds)
     base_frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
     inserts = [i for i in settings.inserts if i.step_id == step.id]
-    # An inserted line must not eat into the step's time: the step grows by its length.
-    frames = base_frames + sum(clip_frames(i.text) + gap for i in inserts)
+    # An inserted line (a repeat) is said within the step: its clock keeps running, as the
+    # hands keep working while the words play. The step grows only if the line would not
+    # fit before the chime.
+    frames = max(
+        [base_frames]
+        + [i.offset_frames + clip_frames(i.text) + gap + chime_room for i in inserts]
+    )
     end = start + frames
 
     wanted: list[tuple[float, int, str, str]] = [(0, start, "announce", text)]

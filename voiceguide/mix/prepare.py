@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from voiceguide.music import bundled
 from voiceguide.music.stream import MusicStream
 from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.routine.load import SIDES, Routine, resolve
+from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
+from voiceguide.sides import SIDE_CHOICES, SIDES
 from voiceguide.speech.engines import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
 
@@ -45,7 +47,8 @@ class SessionOptions:
     rate_wpm: int | None = None
     speech_level_db: float | None = None
     music_level_db: float | None = None
-    first_side: str = "left"
+    first_side: str | None = None
+    """The side massaged first; None: the live session's alternation (left for a render)."""
     include_first_run: bool = False
     shuffle_seed: int | None = None
     step_seconds: dict[str, float] = field(default_factory=dict)
@@ -97,6 +100,12 @@ class Session:
         )
         return self.plan
 
+    def input_files(self) -> tuple[Path, ...]:
+        """The files this session reads: its routine file and every music track."""
+        routine = () if self.routine.source.startswith(BUILTIN_SOURCE) else (self.routine.source,)
+        tracks = self.music.tracks if self.music is not None else ()
+        return (*(Path(name) for name in routine), *(track.path for track in tracks))
+
     def close(self) -> None:
         if self.music is not None:
             self.music.close()
@@ -112,10 +121,11 @@ def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
 
 
 def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
-    if options.first_side not in SIDES:
-        raise BadInputError(f"--first-side: expected left or right, got {options.first_side!r}")
+    side = options.first_side or SIDES[0]
+    if side not in SIDES:
+        raise BadInputError(f"--first-side: expected {SIDE_CHOICES}, got {side!r}")
     return PlanSettings(
-        first_side=options.first_side,
+        first_side=side,
         include_first_run=options.include_first_run,
         duck_db=config.duck_db,
         step_seconds=dict(options.step_seconds),

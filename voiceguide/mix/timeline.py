@@ -48,7 +48,7 @@ class Segment:
 @dataclass(frozen=True)
 class TimelineEvent:
     output_frame: int
-    kind: str  # "step" or "cue"
+    kind: str  # "step", "step-end" or "cue"
     step: PlannedStep | None
     cue: Cue | None
 
@@ -119,16 +119,29 @@ class Timeline:
         return np.rint(mixed).astype(np.int16)
 
     def events_between(self, start: int, end: int) -> Iterator[TimelineEvent]:
-        """Step starts and cue starts whose output frame lies in [start, end)."""
+        """Step starts, step ends and cue starts whose output frame lies in [start, end).
+
+        A cut into the middle of a step (extend, repeat, a refreshed plan) is no new start;
+        a cut into another step than the one playing before it is.
+        """
         for index, segment, a, b in self._pieces(start, end):
             plan_a, plan_b = segment.to_plan(a), segment.to_plan(b)
             for step in segment.plan.steps:
                 if plan_a <= step.start_frame < plan_b or (
                     a == segment.output_start and index > 0
                     and step.start_frame <= plan_a < step.end_frame
+                    and self._step_before(index, a) != step.id
                 ):  # fmt: skip
                     frame = max(a, segment.to_output(step.start_frame))
                     yield TimelineEvent(frame, "step", step, None)
+                if plan_a <= step.end_frame < plan_b:
+                    yield TimelineEvent(segment.to_output(step.end_frame), "step-end", step, None)
             for cue in segment.plan.cues:
                 if plan_a <= cue.start_frame < plan_b:
                     yield TimelineEvent(segment.to_output(cue.start_frame), "cue", None, cue)
+
+    def _step_before(self, index: int, output_frame: int) -> str | None:
+        """Id of the step segment `index - 1` was playing just before `output_frame`."""
+        previous = self.segments[index - 1]
+        step = previous.plan.step_at(previous.to_plan(output_frame - 1))
+        return None if step is None else step.id

@@ -1,10 +1,10 @@
-"""The sounds that ship with voiceguide (audio/ at the top of the repository)."""
+"""The sounds that ship with voiceguide: package voiceguide.sounds (audio/ in the repository)."""
 
 from __future__ import annotations
 
-import os
 import struct
 import wave
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +15,21 @@ from voiceguide.errors import VoiceguideError
 BED_FILE = "bed.ogg"
 CHIME_FILE = "chime.wav"
 END_CHIME_FILE = "chime-end.wav"
+SOUNDS_PACKAGE = "voiceguide.sounds"
 
 
 def audio_dir() -> Path:
-    """The bundled audio folder (VOICEGUIDE_AUDIO_DIR overrides, for packagers)."""
-    override = os.environ.get("VOICEGUIDE_AUDIO_DIR")
-    folder = Path(override) if override else Path(__file__).resolve().parents[2] / "audio"
-    if not (folder / CHIME_FILE).is_file():
+    """The folder of the bundled sounds, wherever voiceguide is installed."""
+    try:
+        folder = resources.files(SOUNDS_PACKAGE)
+    except ModuleNotFoundError:
         raise VoiceguideError(
-            f"{folder}: bundled sounds are missing (run: python audio/make_audio.py)"
+            f"voiceguide is installed without its bundled sounds ({SOUNDS_PACKAGE}): reinstall it"
+        ) from None
+    # ffmpeg and wave need real files: pip always unpacks wheels, so this is a folder.
+    if not isinstance(folder, Path) or not (folder / CHIME_FILE).is_file():
+        raise VoiceguideError(
+            f"{folder}: bundled sounds are missing (in a clone of voiceguide: make audio)"
         )
     return folder
 

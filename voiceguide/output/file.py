@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
-import tempfile
 import wave
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from voiceguide.audioformat import CHANNELS, SAMPLE_BYTES
 from voiceguide.errors import BadInputError, OutputError
+from voiceguide.files import SHARED_MODE, PendingFile, check_target
 
 ENCODERS = {
     ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
@@ -26,31 +26,40 @@ class FileSink:
     """Writes to a temporary file next to the target and renames it at the end.
 
     A failed or interrupted render never leaves a truncated file under the user's name.
+    The path is checked at once (voiceguide.files.check_target): an existing file is
+    replaced only with `force`, and never one of the session's inputs (`protect`).
     """
 
     name = "file"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, force: bool = False) -> None:
         self.path = path
         self.suffix = path.suffix.lower()
         if self.suffix not in FORMATS:
             raise BadInputError(
                 f"{path}: unsupported output format (choose one of: {', '.join(FORMATS)})"
             )
-        self._tmp: Path | None = None
+        self.force = force
+        self.inputs: tuple[Path, ...] = ()
+        check_target(path, force=force)
+        self._pending: PendingFile | None = None
         self._wav: wave.Wave_write | None = None
         self._ffmpeg: subprocess.Popen[bytes] | None = None
 
+    def protect(self, inputs: Iterable[Path]) -> None:
+        """Refuse now, and at the end, to write over any of `inputs` (music, routine file)."""
+        self.inputs = tuple(inputs)
+        check_target(self.path, force=self.force, inputs=self.inputs)
+
+    @property
+    def _tmp(self) -> Path | None:
+        return self._pending.temp if self._pending is not None else None
+
     def open(self, sample_rate_hz: int, total_frames: int) -> None:
-        folder = self.path.parent if str(self.path.parent) else Path()
-        if self.path.is_dir():
-            raise OutputError(f"{self.path}: is a folder, not a file name")
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix, dir=folder)
-        except OSError as err:
-            raise OutputError(f"{self.path}: cannot write here: {err.strerror or err}") from None
-        os.close(fd)
-        self._tmp = Path(tmp)
+        self._pending = PendingFile(
+            self.path, mode=SHARED_MODE, force=self.force, inputs=self.inputs, suffix=self.suffix
+        )
+        assert self._tmp is not None
         if self.suffix == ".wav":
             self._wav = wave.open(str(self._tmp), "wb")
             self._wav.setnchannels(CHANNELS)
@@ -89,9 +98,22 @@ class FileSink:
         raise OutputError(f"{self.path}: encoding failed: {reason}")
 
     def close(self) -> None:
+        try:
+            self._finish_writing()
+        except OSError as err:
+            self.abort()
+            raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+        except BaseException:
+            self.abort()  # nothing half-written stays behind, Ctrl-C included
+            raise
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.commit()
+
+    def _finish_writing(self) -> None:
         if self._wav is not None:
-            self._wav.close()
-            self._wav = None
+            wav, self._wav = self._wav, None
+            wav.close()
         if self._ffmpeg is not None:
             assert self._ffmpeg.stdin is not None
             with contextlib.suppress(BrokenPipeError):
@@ -101,13 +123,6 @@ class FileSink:
             if self._ffmpeg.stderr is not None:
                 self._ffmpeg.stderr.close()
             self._ffmpeg = None
-        if self._tmp is not None:
-            try:
-                self._tmp.chmod(0o644)
-                self._tmp.replace(self.path)
-            except OSError as err:
-                raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
-            self._tmp = None
 
     def abort(self) -> None:
         if self._wav is not None:
@@ -122,6 +137,6 @@ class FileSink:
                     with contextlib.suppress(OSError):
                         stream.close()
             self._ffmpeg = None
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
+        if self._pending is not None:
+            self._pending.discard()
+            self._pending = None

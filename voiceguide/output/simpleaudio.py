@@ -1,8 +1,9 @@
 """Live output: one simpleaudio play object over a session-long buffer filled just ahead.
 
 simpleaudio cannot stream, pause or report a position, and chaining play objects leaves gaps
-(see DESIGN.md). It does read the caller's buffer lazily, while playing. So the whole session
-is one anonymous private mmap: the writer fills it a few seconds ahead of the playhead, pages
+of 11-53 ms (measured), so timing is never built on several play objects. It does read the
+caller's buffer lazily, while playing. So the whole session is one anonymous private mmap:
+the writer fills it a few seconds ahead of the playhead, pages
 behind the playhead are given back with MADV_DONTNEED, and playback is one play object from
 a start frame. Pausing stops that object after silence was written; resuming starts a new one
 at the exact frame where the sound stopped.
@@ -99,9 +100,15 @@ class Playhead:
 
 
 class SimpleaudioSink:
-    """The live sink; also usable as a plain Sink (write blocks, close drains)."""
+    """The LiveOutput on simpleaudio; also usable as a plain Sink (write blocks, close drains).
+
+    Threads: simpleaudio plays from its own thread, reading the buffer; `start`, `halt` and
+    `release` are serialized by a lock, and the caller (the live player) owns every write.
+    """
 
     name = "simpleaudio"
+    prime_frames = PRIME_FRAMES
+    preroll_frames = PREROLL_FRAMES
 
     def __init__(self, clock: Clock | None = None, ahead_frames: int = 3 * MIX_RATE_HZ) -> None:
         self.clock = clock or SystemClock()
@@ -187,9 +194,24 @@ class SimpleaudioSink:
     def frames_since_start(self) -> int:
         return self._playhead.frames_since_start()
 
-    def device_finished(self) -> bool:
-        """True once simpleaudio's own thread has ended (end of buffer, or an ALSA error)."""
-        return self._play is not None and not self._play.is_playing()
+    def lost(self) -> bool:
+        """True once simpleaudio's own thread has ended while it should be playing.
+
+        It ends early when ALSA reports an error: the sound server died or its sink went away.
+        """
+        with self._lock:
+            return self._play is not None and self.playing and not self._play.is_playing()
+
+    def played(self, start_frame: int, n_frames: int) -> np.ndarray:
+        out = np.zeros((n_frames, CHANNELS), dtype=np.int16)
+        frames = self._frames
+        if frames is None:
+            return out
+        released = self._released_bytes // FRAME_BYTES
+        a, b = max(start_frame, released, 0), min(start_frame + n_frames, self._capacity)
+        if a < b:
+            out[a - start_frame : b - start_frame] = frames[a:b]
+        return out
 
     # -- the plain Sink protocol ----------------------------------------------------------
     def write(self, block: np.ndarray) -> None:
@@ -212,6 +234,10 @@ class SimpleaudioSink:
         self._close_buffer()
 
     def abort(self) -> None:
+        """Silence at once (the plain Sink's name for `release`)."""
+        self.release()
+
+    def release(self) -> None:
         """Silence at once: blank what lies ahead of the playhead, then stop."""
         if self._frames is not None and self.playing:
             start = self.playhead_frame()

@@ -1,4 +1,7 @@
-"""Parse and format durations: 90, "90s", "6m", "1m30s"."""
+"""Durations: parse 90, "90s", "6m", "1m30s"; show them as "6:00", "3 h 05 min" or in words.
+
+The one module that turns seconds into text for people, whatever the command.
+"""
 
 from __future__ import annotations
 
@@ -45,13 +48,9 @@ def format_seconds(seconds: float) -> str:
     return f"{minutes}:{secs:02d}"
 
 
-def spoken_minutes(seconds: float) -> str:
-    """Words for a duration, for speech: "6 minutes", "1 minute 30 seconds", "45 seconds"."""
-    total = round(seconds)
-    minutes, secs = divmod(total, 60)
-    parts = []
-    if minutes:
-        parts.append(f"{minutes} minute" + ("s" if minutes != 1 else ""))
-    if secs:
-        parts.append(f"{secs} second" + ("s" if secs != 1 else ""))
-    return " ".join(parts) or "0 seconds"
+def format_minutes(seconds: float | None) -> str:
+    """To the nearest minute, for gaps and pumping time: "45 min", "3 h 05 min"; None as "-"."""
+    if seconds is None:
+        return "-"
+    minutes = max(0, round(seconds / 60))
+    return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"

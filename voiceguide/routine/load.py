@@ -14,7 +14,8 @@ from voiceguide.routine.durations import parse_seconds
 
 FORMAT_VERSION = 1
 CUE_KINDS = ("tip", "say")
-SIDES = ("left", "right")
+BUILTIN_SOURCE = "built-in:"
+"""How `Routine.source` starts for a routine shipped with voiceguide (no file of the user's)."""
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def builtin_names() -> list[str]:
 
 def load_builtin(name: str) -> Routine:
     resource = resources.files("voiceguide.routine") / "builtin" / f"{name}.toml"
-    return parse_routine(resource.read_text(encoding="utf-8"), f"built-in:{name}", name)
+    return parse_routine(resource.read_text(encoding="utf-8"), f"{BUILTIN_SOURCE}{name}", name)
 
 
 def load_file(path: Path) -> Routine:

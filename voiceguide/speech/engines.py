@@ -7,10 +7,12 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import subprocess
 import threading
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -67,10 +69,29 @@ class EspeakEngine:
         return None
 
 
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """Ignore SIGINT while a worker starts: a spawned child inherits SIG_IGN across exec, so
+    Python never installs its KeyboardInterrupt handler there (only the main thread can)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _pyttsx3_worker(
     conn: multiprocessing.connection.Connection, voice: str | None, rate: int
 ) -> None:
-    """Runs in a spawned process: one engine, one thread, one save per run (see DESIGN.md)."""
+    """Runs in a spawned process: one engine, one thread, one save per run.
+
+    Ctrl-C at the terminal reaches the whole process group: the worker ignores it (it is
+    started with SIGINT ignored, and keeps it so) and is ended by its parent.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # pyttsx3 prints "Audio saved to ..." on stdout
     import pyttsx3
@@ -120,22 +141,29 @@ class Pyttsx3Engine:
         process = context.Process(
             target=_pyttsx3_worker, args=(child, self.voice, self.rate_wpm), daemon=True
         )
-        process.start()
-        child.close()
+        try:
+            with _sigint_ignored():
+                process.start()
+        except BaseException:
+            parent.close()
+            raise
+        finally:
+            child.close()
         self._conn, self._process = parent, process
         return parent
 
     def synthesize(self, text: str, out_wav: Path) -> None:
         with self._lock:
-            conn = self._conn or self._start()
             try:
+                conn = self._conn or self._start()
                 conn.send((text, str(out_wav)))
                 if not conn.poll(_WRITE_TIMEOUT_SECONDS + 5):
+                    self.close()  # so its late answer is never taken for the next request's
                     raise VoiceError("pyttsx3 did not answer")
                 problem = conn.recv()
             except (OSError, EOFError) as err:
                 self.close()
-                raise VoiceError(f"pyttsx3 worker died: {err}") from None
+                raise VoiceError(f"pyttsx3 worker failed: {err}") from None
             if problem:
                 raise VoiceError(f"pyttsx3 failed: {problem}")
 

@@ -25,7 +25,7 @@ _SILENCE_THRESHOLD = 10 ** (-50 / 20)
 _KEEP_BEFORE_FRAMES = 88  # 2 ms before the first sound, so the onset is not cut
 _KEEP_AFTER_FRAMES = 1323  # 30 ms after the last sound
 _FADE_OUT_FRAMES = 441  # 10 ms
-_CACHE_VERSION = "v1"  # bump when the clip processing changes
+_CACHE_VERSION = "v2"  # bump when the clip processing changes (v2: soxr resampling)
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,6 @@ class Voice:
 
     def cache_path(self, text: str) -> Path:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
-
-    def is_ready(self, text: str) -> bool:
-        return text in self._memory or self.cache_path(text).is_file()
 
     def clip(self, text: str) -> np.ndarray:
         """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS."""

@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from voiceguide.music.playlists.atomic import write_text_atomically
+from voiceguide.errors import OutputError
+from voiceguide.files import PRIVATE_MODE, write_own_file
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,6 @@ class FileResultCache:
             text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
             self._dirty = False
         try:
-            write_text_atomically(self.cache_file, text)
-        except OSError as err:
+            write_own_file(self.cache_file, text, mode=PRIVATE_MODE)
+        except OutputError as err:
             log.warning("could not save %s cache %s: %s", self.kind, self.cache_file, err)

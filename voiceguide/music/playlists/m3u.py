@@ -8,8 +8,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
-from voiceguide.errors import MusicError
-from voiceguide.music.playlists.atomic import write_text_atomically
+from voiceguide.files import SHARED_MODE, write_own_file
 from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
@@ -89,10 +88,6 @@ def _written_path(path: Path, relative_to: Path | None) -> str:
 def write_m3u8(
     path: Path, entries: Iterable[PlaylistEntry], *, relative_to: Path | None = None
 ) -> None:
-    """Write a UTF-8 `#EXTM3U` file atomically (never a half-written playlist)."""
-    text = format_m3u8(entries, relative_to=relative_to)
-    try:
-        # Readable by others: an exported playlist may be opened by another user's player.
-        write_text_atomically(path, text, mode=0o644)
-    except OSError as err:
-        raise MusicError(f"{path}: cannot write playlist: {err.strerror or err}") from err
+    """Write a stored playlist: a UTF-8 `#EXTM3U` file, replaced whole (never half-written)."""
+    # Readable by others: any music player of the user's may open it.
+    write_own_file(path, format_m3u8(entries, relative_to=relative_to), mode=SHARED_MODE)

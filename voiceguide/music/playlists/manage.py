@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from voiceguide.errors import BadInputError, MusicError
+from voiceguide.files import SHARED_MODE, check_target, write_file
 from voiceguide.music.playlists.analyse import Analysis, Progress, TrackAnalyser, skip_warning
 from voiceguide.music.playlists.entries import PlaylistEntry, display_title
-from voiceguide.music.playlists.m3u import write_m3u8
+from voiceguide.music.playlists.m3u import format_m3u8
 from voiceguide.music.playlists.playlistfile import PLAYLIST_SUFFIXES, read_playlist_file
 from voiceguide.music.playlists.probe import Prober, UnplayableError, probe_cache_file
 from voiceguide.music.playlists.resolve import read_paths
@@ -211,13 +212,13 @@ def export_playlist(
     """
     if file.suffix.lower() not in EXPORT_SUFFIXES:
         raise BadInputError(f"{file}: export to a .m3u8 (or .m3u) file")
-    if file.is_dir():
-        raise BadInputError(f"{file}: is a folder")
-    if file.exists() and not replace:
-        raise BadInputError(f"{file}: already exists; use --force to overwrite it")
-    parsed = PlaylistStore(paths).load(name)
+    store = PlaylistStore(paths)
+    stored = (store.file_for(name),)  # the export's input: never written over, even --force
+    check_target(file, force=replace, inputs=stored)  # before any work
+    parsed = store.load(name)
     target = Path(os.path.abspath(file.expanduser()))
-    write_m3u8(target, parsed.entries, relative_to=None if absolute else target.parent)
+    text = format_m3u8(parsed.entries, relative_to=None if absolute else target.parent)
+    write_file(target, text, mode=SHARED_MODE, force=replace, inputs=stored)
     return target
 
 

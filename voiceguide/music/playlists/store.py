@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from voiceguide.errors import BadInputError, MusicError
+from voiceguide.files import PRIVATE_FOLDER_MODE
 from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry
 from voiceguide.music.playlists.m3u import parse_m3u, write_m3u8
 from voiceguide.music.playlists.scan import natural_key
@@ -94,7 +95,7 @@ class PlaylistStore:
         path = self.file_for(name)
         self.paths.ensure()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
         except OSError as err:
             raise MusicError(f"{self.folder}: cannot create: {err.strerror or err}") from err
         write_m3u8(path, entries)
