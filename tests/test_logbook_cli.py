@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from voiceguide.cli.log_cmd import app
+from voiceguide.cli import app
 from voiceguide.logbook import LogStore
 from voiceguide.paths import Paths
 
@@ -21,12 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 COMMANDS = ["list", "today", "stats", "add", "edit", "delete", "chart", "export", "import"]
 
 
-def run(*args: str, stdin: str | None = None, default_map: dict | None = None) -> Result:
+def run(*args: str, stdin: str | None = None) -> Result:
+    """`voiceguide log ARGS` through the root app, as a user runs it."""
     runner = CliRunner(env={"TZ": "Europe/Berlin", "COLUMNS": "160"})
-    if default_map is None:
-        return runner.invoke(app, list(args), input=stdin)
-    # How the main CLI passes the user's settings down: click's default_map.
-    return runner.invoke(app, list(args), input=stdin, default_map=default_map)
+    return runner.invoke(app, ["log", *args], input=stdin)
 
 
 def log_db() -> Path:
@@ -115,14 +113,34 @@ def test_stats_and_today() -> None:
     assert "Next session around" in goal.stdout
 
 
-def test_the_main_cli_sets_unit_and_goal_as_defaults() -> None:
+def test_the_settings_give_unit_and_goal_and_the_options_override_them() -> None:
     with LogStore(log_db()) as store:
         store.add_manual(datetime.now(UTC) - timedelta(minutes=5), 59.147, None)
-    result = run("stats", default_map={"unit": "oz", "goal": 10})
+    config = Paths.from_environment().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('amount_unit = "oz"\nsessions_per_day = 10\n', encoding="utf-8")
+    result = run("stats")
     assert result.exit_code == 0, result.output
     assert "of 10 sessions" in result.stdout
     assert "Left (oz)" in result.stdout
     assert " 2.0 " in result.stdout
+    given = run("--unit", "ml", "--goal", "6", "stats")
+    assert given.exit_code == 0, given.output
+    assert "of 6 sessions" in given.stdout
+    assert "Left (ml)" in given.stdout
+
+
+def test_a_broken_settings_file_fails_only_the_commands_that_read_it() -> None:
+    config = Paths.from_environment().config_file
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("amount_unit = \n", encoding="utf-8")
+    assert_error(run("stats"), 2, str(config))
+    for command in (["--help"], ["stats", "--help"], ["add", "-h"]):
+        result = run(*command)
+        assert result.exit_code == 0, result.output
+        assert "Usage:" in result.stdout
+    # Both settings given: the file is not needed, so it is not read.
+    assert run("--unit", "ml", "--goal", "8", "list").exit_code == 0
 
 
 def test_edit_and_its_errors() -> None:

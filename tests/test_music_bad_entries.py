@@ -12,7 +12,7 @@ import numpy as np
 from voiceguide.music import bundled
 
 from audio_helpers import read_wav
-from cli_helpers import run_cli
+from cli_helpers import invoke
 from test_music_formats import (
     decode_pcm,
     demo_session,
@@ -38,7 +38,7 @@ def make_bad_entries(folder: Path) -> None:
 def render(playlist: Path, folder: Path) -> tuple[list[str], str, np.ndarray, dict]:
     """CLI render of the demo: (warning lines, stderr, samples, plan json); exit code 0."""
     out, cues = folder / "session.wav", folder / "plan.json"
-    result = run_cli(
+    result = invoke(
         "render", "--routine", "demo", "--playlist", str(playlist), "-o", str(out),
         "--cues-json", str(cues),
     )  # fmt: skip

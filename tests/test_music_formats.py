@@ -23,7 +23,7 @@ from voiceguide.music.track import Track
 from voiceguide.paths import Paths
 
 from audio_helpers import read_wav
-from cli_helpers import run_cli
+from cli_helpers import invoke
 
 RATE = 44_100
 MUSIC_ONLY = frozenset({"music"})
@@ -170,7 +170,7 @@ def correlation(a: np.ndarray, b: np.ndarray) -> float:
 def test_rendered_music_is_the_source_at_its_gain(tmp_path: Path, suffix: str) -> None:
     source = make_stereo(tmp_path / f"music{suffix}")
     out, cues = tmp_path / "demo.wav", tmp_path / "plan.json"
-    result = run_cli(
+    result = invoke(
         "render", "--routine", "demo", "--music", str(source), "-o", str(out),
         "--cues-json", str(cues),
     )  # fmt: skip

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from voiceguide.cli.playlist_cmd import app
+from voiceguide.cli import app
 from voiceguide.music.playlists.m3u import parse_m3u
 from voiceguide.paths import Paths
 
@@ -35,7 +35,9 @@ def music(tmp_path: Path) -> Path:
 
 
 def run(runner: CliRunner, *args: str | Path, input: str | None = None):
-    return runner.invoke(app, [str(arg) for arg in args], input=input, env={"COLUMNS": "250"})
+    """`voiceguide playlist ARGS` through the root app, as a user runs it."""
+    command = ["playlist", *(str(arg) for arg in args)]
+    return runner.invoke(app, command, input=input, env={"COLUMNS": "250"})
 
 
 def stored(name: str) -> Path:

@@ -18,7 +18,7 @@ from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav, rms_db
-from cli_helpers import run_cli
+from cli_helpers import invoke
 from test_playlist_audio import make_tone
 
 RATE = 44_100
@@ -48,7 +48,7 @@ def full_render(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, P
     folder = tmp_path_factory.mktemp("full")
     home = folder / "home"
     wav, cues = folder / "session.wav", folder / "cues.json"
-    result = run_cli(
+    result = invoke(
         "render",
         "--routine",
         "hands-on-pumping",
@@ -158,7 +158,7 @@ def test_block_by_block_equals_one_shot(tmp_path: Path) -> None:
 
 def test_cli_file_equals_one_shot_render(tmp_path: Path) -> None:
     out = tmp_path / "demo.wav"
-    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "-o", str(out))
     assert result.returncode == 0, result.stderr
     audio, _ = read_wav(out)
     s = session("demo", include_first_run=True)
@@ -170,14 +170,14 @@ def test_cli_file_equals_one_shot_render(tmp_path: Path) -> None:
 @pytest.mark.parametrize("suffix", [".mp3", ".ogg", ".flac"])
 def test_encoded_outputs(tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"demo{suffix}"
-    result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out))
     assert result.returncode == 0, result.stderr
     assert out.stat().st_size > 10_000
     assert not list(tmp_path.glob(".demo*"))  # the temporary file was renamed away
 
 
 def test_unsupported_output_format(tmp_path: Path) -> None:
-    result = run_cli("render", "--routine", "demo", "-o", str(tmp_path / "x.aiff"))
+    result = invoke("render", "--routine", "demo", "-o", str(tmp_path / "x.aiff"))
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: ") and "x.aiff" in result.stderr
     assert "Traceback" not in result.stderr
@@ -185,7 +185,7 @@ def test_unsupported_output_format(tmp_path: Path) -> None:
 
 def test_unwritable_output(tmp_path: Path) -> None:
     out = tmp_path / "no-such-folder" / "x.wav"
-    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "-o", str(out))
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert lines[-1].startswith("error: ") and "no-such-folder" in lines[-1]
@@ -194,7 +194,7 @@ def test_unwritable_output(tmp_path: Path) -> None:
 
 def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
     cues = tmp_path / "plan.json"
-    result = run_cli(
+    result = invoke(
         "render",
         "--routine",
         "demo",
@@ -215,7 +215,7 @@ def test_cues_json_has_the_promised_fields(tmp_path: Path) -> None:
 
 
 def test_unknown_voice_is_one_line(tmp_path: Path) -> None:
-    result = run_cli("render", "--routine", "demo", "--voice", "no-such-voice", "-o",
+    result = invoke("render", "--routine", "demo", "--voice", "no-such-voice", "-o",
                      str(tmp_path / "x.wav"))  # fmt: skip
     assert result.returncode == 2
     assert result.stderr.strip() == (
@@ -227,7 +227,7 @@ def test_espeak_engine_and_voice_choice_change_the_speech(tmp_path: Path) -> Non
     outputs = []
     for extra in ([], ["--engine", "espeak-ng"], ["--voice", "en-us", "--rate", "180"]):
         out = tmp_path / f"v{len(outputs)}.wav"
-        result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out), *extra)
+        result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out), *extra)
         assert result.returncode == 0, result.stderr
         outputs.append(read_wav(out)[0])
     assert all(len(o) > 40 * RATE for o in outputs)
@@ -241,7 +241,7 @@ def test_espeak_engine_and_voice_choice_change_the_speech(tmp_path: Path) -> Non
 def test_render_refuses_an_existing_output_at_once_without_force(tmp_path: Path) -> None:
     out = tmp_path / "session.wav"
     out.write_bytes(b"last week's recording")
-    result = run_cli("render", "--routine", "demo", "-o", str(out))
+    result = invoke("render", "--routine", "demo", "-o", str(out))
     assert result.returncode == 2
     assert result.stderr == f"error: {out}: already exists; use --force to overwrite it\n"
     assert out.read_bytes() == b"last week's recording"
@@ -250,7 +250,7 @@ def test_render_refuses_an_existing_output_at_once_without_force(tmp_path: Path)
 def test_render_never_writes_over_its_music_even_with_force(tmp_path: Path) -> None:
     music = make_tone(tmp_path / "song.mp3", 3.0)
     original = music.read_bytes()
-    result = run_cli("render", "--routine", "demo", "-o", str(music), "--music", str(music),
+    result = invoke("render", "--routine", "demo", "-o", str(music), "--music", str(music),
                      "--force")  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
@@ -260,7 +260,7 @@ def test_render_never_writes_over_its_music_even_with_force(tmp_path: Path) -> N
     # A track found in a --music folder, named through a symbolic link, is protected too.
     link = tmp_path / "link-to-song.mp3"
     link.symlink_to(music)
-    result = run_cli("render", "--routine", "demo", "-o", str(music), "--music", str(tmp_path),
+    result = invoke("render", "--routine", "demo", "-o", str(music), "--music", str(tmp_path),
                      "--force")  # fmt: skip
     assert result.returncode == 2
     assert "is one of this command's inputs" in result.stderr
@@ -276,7 +276,7 @@ def test_cues_json_never_replaces_the_routine_file(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     before = routine.read_bytes()
-    result = run_cli("render", "--routine", str(routine), "--no-music", "-o",
+    result = invoke("render", "--routine", str(routine), "--no-music", "-o",
                      str(tmp_path / "out.wav"), "--cues-json", str(routine), "--force")  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert f"error: {routine}: is one of this command's inputs" in result.stderr
@@ -292,7 +292,7 @@ def test_render_refuses_links_and_fifos_even_with_force(tmp_path: Path, kind: st
         out.symlink_to(tmp_path / "aim.wav")
     else:
         os.mkfifo(out)
-    result = run_cli("render", "--routine", "demo", "-o", str(out), "--force")
+    result = invoke("render", "--routine", "demo", "-o", str(out), "--force")
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {out}: is a ")
     if kind == "symlink":
@@ -305,7 +305,7 @@ def test_render_with_force_replaces_a_file_with_mode_0644(tmp_path: Path) -> Non
     cues.write_text("old")
     previous = os.umask(0o077)  # the modes are explicit, whatever the user's umask
     try:
-        result = run_cli("render", "--routine", "demo", "--no-music", "-o", str(out),
+        result = invoke("render", "--routine", "demo", "--no-music", "-o", str(out),
                          "--cues-json", str(cues), "--force")  # fmt: skip
     finally:
         os.umask(previous)

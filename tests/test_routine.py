@@ -9,7 +9,7 @@ import pytest
 from voiceguide.errors import RoutineError
 from voiceguide.routine.load import builtin_names, load_builtin, load_file, parse_routine, resolve
 
-from cli_helpers import run_cli
+from cli_helpers import invoke, run_cli
 
 DATA = Path(__file__).parent / "data" / "routines"
 
@@ -76,17 +76,27 @@ BAD_FILES = [
 
 @pytest.mark.parametrize("name", BAD_FILES)
 def test_cli_check_bad_file_one_line_exit_2(name: str) -> None:
-    result = run_cli("routines", "check", str(DATA / name))
+    result = invoke("routines", "check", DATA / name)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and name in lines[0]
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_real_process_reports_a_bad_file_exactly_as_in_process() -> None:
+    name = "unknown-key.toml"
+    in_process = invoke("routines", "check", DATA / name)
+    process = run_cli("routines", "check", str(DATA / name))
+    assert process.returncode == in_process.returncode == 2
+    assert process.stderr == in_process.stderr
+    assert process.stdout == in_process.stdout == ""
 
 
 def test_cli_check_good_file() -> None:
-    result = run_cli("routines", "check", str(DATA / "good.toml"))
-    assert result.returncode == 0
+    result = invoke("routines", "check", DATA / "good.toml")
+    assert result.returncode == 0, result.stderr
     assert "ok: Short and valid, 1 steps" in result.stdout
 
 
@@ -94,10 +104,18 @@ def test_debug_shows_traceback() -> None:
     result = run_cli("--debug", "routines", "check", str(DATA / "empty.toml"))
     assert result.returncode == 2
     assert "Traceback" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
+
+
+def test_debug_shows_traceback_in_process_too() -> None:
+    result = invoke("--debug", "routines", "check", DATA / "empty.toml")
+    assert result.returncode == 2
+    assert "Traceback" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: ")
 
 
 def test_unknown_routine_lists_known(tmp_path: Path) -> None:
-    result = run_cli("render", "--routine", "nope", "-o", str(tmp_path / "x.wav"))
+    result = invoke("render", "--routine", "nope", "-o", tmp_path / "x.wav")
     assert result.returncode == 2
     assert result.stderr.strip() == "error: unknown routine 'nope' (known: demo, hands-on-pumping)"
 

@@ -1,4 +1,8 @@
-"""The command line: a thin typer layer over the core; one place maps errors to exit codes."""
+"""The command line: a thin typer layer over the core; one place maps errors to exit codes.
+
+Importing this package loads typer and the command declarations only: each command imports
+what it needs (numpy, rich, the audio stack...) when it runs, so `--help` stays fast.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,71 @@ import logging
 import signal
 import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from voiceguide import __version__
-from voiceguide.cli import render_cmd, routines_cmd
-from voiceguide.cli.console import error_console
-from voiceguide.config import load_config
+from voiceguide.cli import log_cmd, playlist_cmd, render_cmd, routines_cmd, start_cmd
+from voiceguide.cli.context import AppContext
 from voiceguide.errors import ExitStatus, VoiceguideError
-from voiceguide.paths import Paths
+
+# Exceptions typer handles itself: typer.Exit (and --help), "Aborted!", end of input at a
+# prompt, and a closed pipe (`voiceguide log | head`).
+_TYPER_OWN = (typer.Exit, typer.Abort, EOFError, BrokenPipeError)
+
+
+@contextmanager
+def exit_on_error(debug: bool) -> Iterator[None]:
+    """The one place errors become exit codes.
+
+    A VoiceguideError is one `error: ...` line on stderr and its exit status; Ctrl-C (and
+    SIGTERM, see main) exits 130; anything else is one line and exit 1. The traceback comes
+    first only with --debug.
+    """
+    try:
+        yield
+    except VoiceguideError as err:
+        _report(f"error: {err}", debug)
+        raise typer.Exit(int(err.exit_status)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    except _TYPER_OWN:
+        raise
+    except Exception as err:
+        if hasattr(err, "exit_code"):  # a usage error (exit 2): typer prints it with a hint
+            raise
+        hint = "" if debug else " (run with --debug for details)"
+        _report(f"error: {type(err).__name__}: {err}{hint}", debug)
+        raise typer.Exit(int(ExitStatus.ERROR)) from None
+
+
+def _report(line: str, debug: bool) -> None:
+    from voiceguide.cli.console import error_console
+
+    if debug:
+        traceback.print_exc()
+    error_console().print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+class _Root(TyperGroup):
+    """The top-level group: every command runs inside `exit_on_error`.
+
+    Being in the group (not around `app()` in main) means typer's CliRunner sees exactly the
+    lines and exit codes a user sees.
+    """
+
+    def invoke(self, ctx: Any) -> Any:
+        with exit_on_error(debug=bool(ctx.params.get("debug"))):
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
     name="voiceguide",
+    cls=_Root,
     help=(
         "Talks you through a timed routine while music plays, so your hands stay free.\n\n"
         "Start with: voiceguide start --routine demo"
@@ -26,6 +83,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
     rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
@@ -46,43 +104,36 @@ def _root(
     """voiceguide: hands-free, spoken, timed routines with music."""
     if ctx.resilient_parsing:
         return
-    # Settings from config.toml become the defaults of the log commands' options.
-    config = load_config(Paths.from_environment().config_file)
-    ctx.default_map = {"log": {"unit": config.amount_unit, "goal": config.sessions_per_day}}
+    _configure_logging(debug)
+    # Resolves nothing yet: settings are read when a command first asks for them.
+    ctx.obj = AppContext.from_environment()
 
 
+app.command("start")(start_cmd.start)
 app.command("render")(render_cmd.render)
 app.add_typer(routines_cmd.app, name="routines")
 app.command("voices")(routines_cmd.voices)
+app.add_typer(playlist_cmd.app, name="playlist")
+app.add_typer(log_cmd.app, name="log")
 
 
-def _mount_optional() -> None:
-    """Sub-apps that live in their own modules."""
-    try:
-        from voiceguide.cli import start_cmd
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time (a test runner swaps it)."""
 
-        app.command("start")(start_cmd.start)
-    except ImportError:  # pragma: no cover
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
         pass
-    try:
-        from voiceguide.cli import playlist_cmd
-
-        app.add_typer(playlist_cmd.app, name="playlist")
-    except ImportError:  # pragma: no cover - while the module is being written
-        pass
-    try:
-        from voiceguide.cli import log_cmd
-
-        app.add_typer(log_cmd.app, name="log")
-    except ImportError:  # pragma: no cover
-        pass
-
-
-_mount_optional()
 
 
 def _configure_logging(debug: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(
         logging.Formatter(
             "%(levelname)s %(name)s: %(message)s" if debug else "warning: %(message)s"
@@ -100,25 +151,6 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turn every VoiceguideError into one line and an exit code."""
-    args = sys.argv[1:] if argv is None else argv
-    debug = "--debug" in args
-    _configure_logging(debug)
+    """Entry point: run the app (which exits with the status `exit_on_error` chose)."""
     signal.signal(signal.SIGTERM, _terminate)
-    try:
-        app(args=args, prog_name="voiceguide")
-    except VoiceguideError as err:
-        if debug:
-            traceback.print_exc()
-        error_console().print(f"error: {err}", markup=False, highlight=False, soft_wrap=True)
-        sys.exit(int(err.exit_status))
-    except KeyboardInterrupt:
-        sys.exit(int(ExitStatus.INTERRUPTED))
-    except Exception as err:
-        if debug:
-            raise
-        error_console().print(
-            f"error: {type(err).__name__}: {err} (run with --debug for details)",
-            markup=False, highlight=False, soft_wrap=True,
-        )  # fmt: skip
-        sys.exit(int(ExitStatus.ERROR))
+    app(args=sys.argv[1:] if argv is None else argv, prog_name="voiceguide")

@@ -5,13 +5,28 @@ from __future__ import annotations
 from rich.console import Console
 
 
+def _console(stderr: bool) -> Console:
+    """A console that wraps text only on a terminal.
+
+    Piped or captured output (a log, a test, `grep`) gets every message on one line whatever
+    COLUMNS says, so a long path never splits an error or an "ok" line in two. Tables still
+    fit the width: soft wrap only changes how plain text is broken.
+    """
+    out = Console(stderr=stderr, highlight=False)
+    out.soft_wrap = not out.is_terminal
+    return out
+
+
 def console() -> Console:
-    return Console(highlight=False)
+    """Standard output."""
+    return _console(stderr=False)
 
 
 def error_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    """Standard error: progress, warnings and errors."""
+    return _console(stderr=True)
 
 
 def warn(message: str) -> None:
+    """One `warning: ...` line on standard error, never wrapped."""
     error_console().print(f"warning: {message}", markup=False, soft_wrap=True)

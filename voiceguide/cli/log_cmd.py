@@ -1,53 +1,44 @@
 """`voiceguide log`: show, add, edit, chart and export pumping sessions (a thin typer layer).
 
 Each command parses its options, opens the log, calls one function of
-voiceguide.logbook and prints. The display unit and the daily goal are settings: the
-main CLI passes them as defaults of `--unit` / `--goal` (click's default_map, e.g.
-`{"log": {"unit": "oz", "goal": 8}}`); this module reads no config itself.
+voiceguide.logbook and prints. The display unit and the daily goal are `log --unit` /
+`log --goal`, or else config.toml's `amount_unit` / `sessions_per_day`; the settings are read
+only when a command shows amounts or counts sessions, never for `--help`.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from voiceguide.errors import BadInputError, VoiceguideError
-from voiceguide.logbook import exchange
-from voiceguide.logbook.records import SessionRecord
-from voiceguide.logbook.stats import DEFAULT_GOAL_PER_24H, compute_stats, local_midnight
-from voiceguide.logbook.store import LogStore
-from voiceguide.logbook.times import clock, local_zone, parse_when
-from voiceguide.logbook.units import (
-    PARTLY_MEASURED,
-    AmountSum,
-    Unit,
-    amount_to_ml,
-    format_amount,
-    format_sum,
-    parse_unit,
-)
-from voiceguide.paths import Paths
+from voiceguide.cli.context import app_context
+from voiceguide.errors import BadInputError
 from voiceguide.routine.durations import format_minutes
 from voiceguide.sides import SIDES, Side
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from rich.table import Table
+
+    from voiceguide.logbook.records import SessionRecord
+    from voiceguide.logbook.store import LogStore
+    from voiceguide.logbook.units import AmountSum, Unit
 
 app = typer.Typer(
-    help="The pumping log: past sessions, amounts, daily stats, a chart, export and import.",
+    help=(
+        "The pumping log: sessions, amounts, daily stats. "
+        "Also a chart of milk per day, and export and import as CSV or JSON."
+    ),
     no_args_is_help=False,
     add_completion=False,
 )
 
-_SETTINGS_KEY = "voiceguide.log"
+_GIVEN_KEY = "voiceguide.log.given"
 
 
 @dataclass(frozen=True)
@@ -56,25 +47,28 @@ class _Settings:
     goal_per_24h: int
 
 
-@contextmanager
-def _reporting() -> Iterator[None]:
-    """Turn a VoiceguideError into one line on stderr and the error's exit code."""
-    try:
-        yield
-    except VoiceguideError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(int(exc.exit_status)) from None
-
-
 def _settings(ctx: typer.Context) -> _Settings:
-    found = ctx.meta.get(_SETTINGS_KEY)
-    return found if isinstance(found, _Settings) else _Settings("ml", DEFAULT_GOAL_PER_24H)
+    """`log --unit/--goal` as given, the rest from config.toml (read only if needed)."""
+    from voiceguide.logbook.units import parse_unit
+
+    unit, goal = ctx.meta.get(_GIVEN_KEY, (None, None))
+    if unit is None or goal is None:
+        config = app_context(ctx).config
+        unit = config.amount_unit if unit is None else unit
+        goal = config.sessions_per_day if goal is None else goal
+    return _Settings(parse_unit(unit), goal)
 
 
-def _open_store() -> LogStore:
-    paths = Paths.from_environment()
-    paths.ensure()
-    return LogStore(paths.log_db)
+def _open_store(ctx: typer.Context) -> LogStore:
+    from voiceguide.logbook.store import LogStore
+
+    return LogStore(app_context(ctx).paths.log_db)
+
+
+def _local_zone() -> tzinfo:
+    from voiceguide.logbook.times import local_zone
+
+    return local_zone()
 
 
 def _when(moment: datetime, tz: tzinfo) -> str:
@@ -82,6 +76,11 @@ def _when(moment: datetime, tz: tzinfo) -> str:
 
 
 def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -> Table:
+    from rich.table import Table
+    from rich.text import Text
+
+    from voiceguide.logbook.units import format_amount, format_sum
+
     partly = any(s.amounts.partial for s in sessions)
     table = Table(show_edge=False, caption=f"amounts in {unit}{_legend(partly)}")
     table.add_column("ID", justify="right", no_wrap=True)
@@ -105,16 +104,20 @@ def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -
     return table
 
 
-def _show_sessions(sessions: Sequence[SessionRecord], unit: Unit, empty: str) -> None:
-    console = Console(highlight=False)
+def _show_sessions(
+    ctx: typer.Context, sessions: Sequence[SessionRecord], unit: Unit, empty: str
+) -> None:
+    out = app_context(ctx).out
     if not sessions:
-        console.print(empty)
+        out.print(empty, markup=False)
         return
-    console.print(_sessions_table(sessions, unit, local_zone()))
+    out.print(_sessions_table(sessions, unit, _local_zone()))
 
 
 def _legend(partly_measured: bool) -> str:
     """Says what the marks in a table mean, when there are any."""
+    from voiceguide.logbook.units import PARTLY_MEASURED
+
     if not partly_measured:
         return ""
     return f"; -: not measured,{PARTLY_MEASURED}: some amounts not measured"
@@ -122,6 +125,8 @@ def _legend(partly_measured: bool) -> str:
 
 def _amount_summary(sides: Mapping[Side, AmountSum], unit: Unit) -> str:
     """E.g. "115 ml (left 60 ml, right 55 ml)"; unknown amounts as "-", never as 0."""
+    from voiceguide.logbook.units import AmountSum, format_sum
+
     total = format_sum(sum(sides.values(), AmountSum()), unit)
     each = ", ".join(f"{side} {format_sum(amount, unit)}" for side, amount in sides.items())
     return f"{total} ({each})"
@@ -130,19 +135,31 @@ def _amount_summary(sides: Mapping[Side, AmountSum], unit: Unit) -> str:
 @app.callback(invoke_without_command=True)
 def main(
     ctx: typer.Context,
-    unit: str = typer.Option("ml", "--unit", metavar="ml|oz", help="Show amounts in ml or oz."),
-    goal: int = typer.Option(
-        DEFAULT_GOAL_PER_24H, "--goal", min=1, max=24, help="Sessions wanted per 24 hours."
+    unit: str | None = typer.Option(
+        None,
+        "--unit",
+        metavar="ml|oz",
+        help="Show amounts in ml or oz (default: amount_unit in config.toml, else ml).",
+    ),
+    goal: int | None = typer.Option(
+        None,
+        "--goal",
+        min=1,
+        max=24,
+        help="Sessions wanted per 24 hours (default: sessions_per_day in config.toml, else 8).",
     ),
     last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
 ) -> None:
     """The pumping log. Without a command: the last sessions as a table."""
-    with _reporting():
-        ctx.meta[_SETTINGS_KEY] = _Settings(parse_unit(unit), goal)
-        if ctx.invoked_subcommand is None:
-            with _open_store() as store:
-                sessions = store.recent(last)
-            _show_sessions(sessions, _settings(ctx).unit, "No sessions logged yet.")
+    from voiceguide.logbook.units import parse_unit
+
+    if unit is not None:
+        parse_unit(unit)  # a wrong --unit is reported before anything else
+    ctx.meta[_GIVEN_KEY] = (unit, goal)
+    if ctx.invoked_subcommand is None:
+        with _open_store(ctx) as store:
+            sessions = store.recent(last)
+        _show_sessions(ctx, sessions, _settings(ctx).unit, "No sessions logged yet.")
 
 
 @app.command("list")
@@ -151,30 +168,33 @@ def list_sessions(
     last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
 ) -> None:
     """The last sessions as a table, newest at the bottom."""
-    with _reporting(), _open_store() as store:
+    with _open_store(ctx) as store:
         sessions = store.recent(last)
-    _show_sessions(sessions, _settings(ctx).unit, "No sessions logged yet.")
+    _show_sessions(ctx, sessions, _settings(ctx).unit, "No sessions logged yet.")
 
 
 @app.command()
 def today(ctx: typer.Context) -> None:
     """Today's sessions, today's total, and when the next session is due."""
+    from voiceguide.logbook.stats import compute_stats, local_midnight
+    from voiceguide.logbook.times import clock
+
     settings = _settings(ctx)
-    tz, now = local_zone(), datetime.now(UTC)
-    with _reporting(), _open_store() as store:
+    tz, now = _local_zone(), datetime.now(UTC)
+    with _open_store(ctx) as store:
         sessions = store.sessions()
     stats = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=1)
     start = local_midnight(now.astimezone(tz).date(), tz)
     todays = [s for s in sessions if start <= s.started_at <= now]
-    _show_sessions(todays, settings.unit, "No sessions yet today.")
+    _show_sessions(ctx, todays, settings.unit, "No sessions yet today.")
     day = stats.per_day[-1]
-    console = Console(highlight=False)
+    out = app_context(ctx).out
     count = "1 session" if day.sessions == 1 else f"{day.sessions} sessions"
     sides = {side: day.side(side) for side in SIDES}
-    console.print(f"Today: {count}, {_amount_summary(sides, settings.unit)}.")
-    console.print(f"Last 24 hours: {stats.sessions_24h} of {stats.goal_per_24h} sessions.")
+    out.print(f"Today: {count}, {_amount_summary(sides, settings.unit)}.", markup=False)
+    out.print(f"Last 24 hours: {stats.sessions_24h} of {stats.goal_per_24h} sessions.")
     if stats.next_around is not None:
-        console.print(f"Next session around {clock(stats.next_around, tz)}.")
+        out.print(f"Next session around {clock(stats.next_around, tz)}.")
 
 
 @app.command()
@@ -182,15 +202,24 @@ def stats(
     ctx: typer.Context,
     days: int = typer.Option(7, "--days", min=1, max=366, help="How many days to show."),
 ) -> None:
-    """Sessions in the last 24 hours against the goal, daily totals, gaps, next session."""
+    """Daily totals, and the last 24 hours against the goal.
+
+    Also the gaps between sessions, when the last one was and when the next is due.
+    """
+    from rich.table import Table
+
+    from voiceguide.logbook.stats import compute_stats
+    from voiceguide.logbook.times import clock
+    from voiceguide.logbook.units import format_sum
+
     settings = _settings(ctx)
-    tz, now = local_zone(), datetime.now(UTC)
-    with _reporting(), _open_store() as store:
+    tz, now = _local_zone(), datetime.now(UTC)
+    with _open_store(ctx) as store:
         sessions = store.sessions()
     result = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=days)
     unit = settings.unit
-    console = Console(highlight=False)
-    console.print(f"Last 24 hours: {result.sessions_24h} of {result.goal_per_24h} sessions.")
+    out = app_context(ctx).out
+    out.print(f"Last 24 hours: {result.sessions_24h} of {result.goal_per_24h} sessions.")
     partly = any(day.amounts.partial for day in result.per_day)
     table = Table(show_edge=False, caption=_legend(partly).removeprefix("; ") or None)
     table.add_column("Day")
@@ -204,14 +233,14 @@ def stats(
             *(format_sum(day.side(side), unit, with_unit=False) for side in SIDES),
             format_sum(day.amounts, unit, with_unit=False),
         )
-    console.print(table)
-    console.print(
+    out.print(table)
+    out.print(
         f"Gaps between sessions (last {days} days): average "
         f"{format_minutes(result.average_gap_seconds)}, "
         f"longest {format_minutes(result.longest_gap_seconds)}."
     )
     if result.last_started_at is not None and result.next_around is not None:
-        console.print(
+        out.print(
             f"Last session {_when(result.last_started_at, tz)}; "
             f"next around {clock(result.next_around, tz)}."
         )
@@ -233,21 +262,26 @@ def add(
     ),
     note: str = typer.Option("", "--note", help="A free-text note."),
 ) -> None:
-    """Log a session by hand (pumped without the guide, or amounts measured later)."""
+    """Log a session by hand.
+
+    For sessions pumped without the guide, or amounts measured later.
+    """
+    from voiceguide.logbook.times import parse_when
+    from voiceguide.logbook.units import amount_to_ml, format_amount, parse_unit
+
+    if left is None and right is None and at is None and not note:
+        raise BadInputError(
+            "nothing to add: give --left, --right, --at or --note "
+            "(e.g. voiceguide log add --left 60 --right 55)"
+        )
     settings = _settings(ctx)
-    tz, now = local_zone(), datetime.now(UTC)
-    with _reporting():
-        if left is None and right is None and at is None and not note:
-            raise BadInputError(
-                "nothing to add: give --left, --right, --at or --note "
-                "(e.g. voiceguide log add --left 60 --right 55)"
-            )
-        amount_unit = parse_unit(unit) if unit is not None else settings.unit
-        left_ml = amount_to_ml("left", left, amount_unit)
-        right_ml = amount_to_ml("right", right, amount_unit)
-        started_at = parse_when(at, now, tz) if at is not None else now
-        with _open_store() as store:
-            session_id = store.add_manual(started_at, left_ml, right_ml, note, now=now)
+    tz, now = _local_zone(), datetime.now(UTC)
+    amount_unit = parse_unit(unit) if unit is not None else settings.unit
+    left_ml = amount_to_ml("left", left, amount_unit)
+    right_ml = amount_to_ml("right", right, amount_unit)
+    started_at = parse_when(at, now, tz) if at is not None else now
+    with _open_store(ctx) as store:
+        session_id = store.add_manual(started_at, left_ml, right_ml, note, now=now)
     given = dict(zip(SIDES, (left_ml, right_ml), strict=True))
     amounts = [
         f"{side} {format_amount(amount, settings.unit)}"
@@ -275,21 +309,23 @@ def edit(
     note: str | None = typer.Option(None, "--note", help="New note (replaces the old one)."),
 ) -> None:
     """Change the amounts, time or note of a session."""
+    from voiceguide.logbook.times import parse_when
+    from voiceguide.logbook.units import amount_to_ml, parse_unit
+
     settings = _settings(ctx)
-    tz, now = local_zone(), datetime.now(UTC)
-    with _reporting():
-        amount_unit = parse_unit(unit) if unit is not None else settings.unit
-        with _open_store() as store:
-            record = store.edit(
-                session_id,
-                started_at=parse_when(at, now, tz) if at is not None else None,
-                left_ml=amount_to_ml("left", left, amount_unit),
-                right_ml=amount_to_ml("right", right, amount_unit),
-                note=note,
-                now=now,
-            )
+    tz, now = _local_zone(), datetime.now(UTC)
+    amount_unit = parse_unit(unit) if unit is not None else settings.unit
+    with _open_store(ctx) as store:
+        record = store.edit(
+            session_id,
+            started_at=parse_when(at, now, tz) if at is not None else None,
+            left_ml=amount_to_ml("left", left, amount_unit),
+            right_ml=amount_to_ml("right", right, amount_unit),
+            note=note,
+            now=now,
+        )
     typer.echo(f"Updated session {record.id}.")
-    _show_sessions([record], settings.unit, "")
+    _show_sessions(ctx, [record], settings.unit, "")
 
 
 @app.command()
@@ -299,13 +335,15 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a session from the log (asks first)."""
+    from voiceguide.logbook.units import format_sum
+
     settings = _settings(ctx)
-    with _reporting(), _open_store() as store:
+    with _open_store(ctx) as store:
         record = store.get(session_id)
         if not yes:
             total = format_sum(record.amounts, settings.unit)
             typer.confirm(
-                f"Delete session {record.id} ({_when(record.started_at, local_zone())}, {total})?",
+                f"Delete session {record.id} ({_when(record.started_at, _local_zone())}, {total})?",
                 abort=True,
             )
         store.delete(session_id)
@@ -319,48 +357,62 @@ def chart(
     days: int = typer.Option(14, "--days", min=1, max=366, help="How many days to draw."),
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
-    """Draw milk per day (left and right stacked, sessions counted) as a PNG."""
+    """Draw milk per day as a PNG chart.
+
+    Left and right are stacked; each day's sessions are counted.
+    """
     from voiceguide.logbook.chart import render_chart
+    from voiceguide.logbook.stats import compute_stats
 
     settings = _settings(ctx)
-    tz, now = local_zone(), datetime.now(UTC)
-    with _reporting():
-        if output.suffix.lower() != ".png":
-            raise BadInputError(f"{output}: the chart is a PNG; give a name ending in .png")
-        with _open_store() as store:
-            sessions = store.sessions()
-        per_day = compute_stats(sessions, now, tz, days=days).per_day
-        render_chart(per_day, output, settings.unit, force=force, inputs=store.files)
+    tz, now = _local_zone(), datetime.now(UTC)
+    if output.suffix.lower() != ".png":
+        raise BadInputError(f"{output}: the chart is a PNG; give a name ending in .png")
+    with _open_store(ctx) as store:
+        sessions = store.sessions()
+    per_day = compute_stats(sessions, now, tz, days=days).per_day
+    render_chart(per_day, output, settings.unit, force=force, inputs=store.files)
     typer.echo(f"Wrote a chart of the last {days} days to {output}.")
 
 
 @app.command("export")
 def export_log(
+    ctx: typer.Context,
     csv_file: Path | None = typer.Option(None, "--csv", help="Write all sessions as CSV."),
     json_file: Path | None = typer.Option(None, "--json", help="Write all sessions as JSON."),
     force: bool = typer.Option(False, "--force", help="Overwrite the file if it exists."),
 ) -> None:
-    """Export every session (amounts in ml, times in UTC) as CSV or JSON."""
-    with _reporting():
-        if (csv_file is None) == (json_file is None):
-            raise BadInputError("give exactly one of --csv FILE or --json FILE")
-        with _open_store() as store:
-            sessions = store.sessions()
-        if csv_file is not None:
-            target = csv_file
-            count = exchange.export_csv(sessions, csv_file, force=force, inputs=store.files)
-        else:
-            assert json_file is not None
-            target = json_file
-            count = exchange.export_json(sessions, json_file, force=force, inputs=store.files)
+    """Export every session as CSV or JSON.
+
+    Amounts are in ml, times in UTC.
+    """
+    from voiceguide.logbook import exchange
+
+    if (csv_file is None) == (json_file is None):
+        raise BadInputError("give exactly one of --csv FILE or --json FILE")
+    with _open_store(ctx) as store:
+        sessions = store.sessions()
+    if csv_file is not None:
+        target = csv_file
+        count = exchange.export_csv(sessions, csv_file, force=force, inputs=store.files)
+    else:
+        assert json_file is not None
+        target = json_file
+        count = exchange.export_json(sessions, json_file, force=force, inputs=store.files)
     typer.echo(f"Exported {count} sessions to {target}.")
 
 
 @app.command("import")
 def import_log(
+    ctx: typer.Context,
     csv_file: Path = typer.Option(..., "--csv", help="A CSV written by `log export --csv`."),
 ) -> None:
-    """Add the sessions of a CSV export; sessions already in the log are skipped."""
-    with _reporting(), _open_store() as store:
+    """Add the sessions of a CSV export.
+
+    Sessions already in the log are skipped.
+    """
+    from voiceguide.logbook import exchange
+
+    with _open_store(ctx) as store:
         added, skipped = exchange.import_csv(store, csv_file)
     typer.echo(f"Imported {added} sessions ({skipped} were already in the log).")

@@ -1,77 +1,141 @@
-"""Options shared by `start` and `render`, and their translation into SessionOptions."""
+"""The session options `start` and `render` share: declared once, turned into SessionOptions."""
 
 from __future__ import annotations
 
-import secrets
+import functools
+import inspect
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from voiceguide.cli.console import error_console
-from voiceguide.config import Config
 from voiceguide.errors import BadInputError
-from voiceguide.mix.prepare import SessionOptions
+
+if TYPE_CHECKING:
+    from voiceguide.cli.context import AppContext
+    from voiceguide.mix.prepare import SessionOptions
+
+R = TypeVar("R")
 
 
+def _flag(default: Any, *names: str, help: str) -> Any:
+    """A dataclass field whose metadata holds its typer option (names and help)."""
+    return field(default=default, metadata={"option": typer.Option(default, *names, help=help)})
+
+
+@dataclass(frozen=True)
 class SessionFlags:
-    routine = typer.Option(
+    """The shared options as given on the command line (before settings fill the gaps)."""
+
+    routine: str | None = _flag(
         None, "--routine", "-r", help="Routine name (see `voiceguide routines`) or TOML file."
     )
-    music = typer.Option(None, "--music", help="A music file or folder (searched recursively).")
-    playlist = typer.Option(
+    music: str | None = _flag(
+        None, "--music", help="A music file or folder (searched recursively)."
+    )
+    playlist: str | None = _flag(
         None, "--playlist", "-p", help="A saved playlist name, a playlist file, or a folder."
     )
-    no_music = typer.Option(False, "--no-music", help="Speech and chimes only.")
-    shuffle = typer.Option(False, "--shuffle", help="Shuffle the tracks (the seed is printed).")
-    seed = typer.Option(None, "--seed", help="Shuffle with this seed (replays a shuffled session).")
-    voice = typer.Option(
+    no_music: bool = _flag(False, "--no-music", help="Speech and chimes only.")
+    shuffle: bool = _flag(False, "--shuffle", help="Shuffle the tracks (the seed is printed).")
+    seed: int | None = _flag(
+        None, "--seed", help="Shuffle with this seed (replays a shuffled session)."
+    )
+    voice: str | None = _flag(
         None, "--voice", help="espeak-ng voice, e.g. en-us (see `voiceguide voices`)."
     )
-    engine = typer.Option(None, "--engine", help="Speech engine: pyttsx3 (default) or espeak-ng.")
-    rate = typer.Option(None, "--rate", help="Speaking rate in words per minute (default 150).")
-    speech_level = typer.Option(None, "--speech-level", help="Speech level change in dB (e.g. -3).")
-    music_level = typer.Option(None, "--music-level", help="Music level change in dB (e.g. -6).")
-    first_side = typer.Option(
-        "left", "--first-side", help="The breast to massage first: left or right."
+    engine: str | None = _flag(
+        None, "--engine", help="Speech engine: pyttsx3 (default) or espeak-ng."
     )
+    rate: int | None = _flag(
+        None, "--rate", help="Speaking rate in words per minute (default 150)."
+    )
+    speech_level: float | None = _flag(
+        None, "--speech-level", help="Speech level change in dB (e.g. -3)."
+    )
+    music_level: float | None = _flag(
+        None, "--music-level", help="Music level change in dB (e.g. -6)."
+    )
+
+
+def with_session_flags(command: Callable[..., R]) -> Callable[..., R]:
+    """Give `command` the shared options in place of its `flags: SessionFlags` parameter.
+
+    typer reads the returned function's signature: the command's own parameters, with the
+    SessionFlags options where `flags` stood, so `--help` lists them in that order.
+    """
+    own = inspect.signature(command)
+    if "flags" not in own.parameters:
+        raise TypeError(f"{command.__name__} has no `flags: SessionFlags` parameter")
+    hints = typing.get_type_hints(command)
+    flag_hints = typing.get_type_hints(SessionFlags)
+    shared = [
+        inspect.Parameter(
+            f.name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=f.metadata["option"],
+            annotation=flag_hints[f.name],
+        )
+        for f in fields(SessionFlags)
+    ]
+    parameters: list[inspect.Parameter] = []
+    for param in own.parameters.values():
+        if param.name == "flags":
+            parameters.extend(shared)
+        else:
+            parameters.append(
+                param.replace(
+                    kind=inspect.Parameter.KEYWORD_ONLY,
+                    annotation=hints.get(param.name, param.annotation),
+                )
+            )
+    names = [f.name for f in fields(SessionFlags)]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> R:
+        flags = SessionFlags(**{name: kwargs.pop(name) for name in names})
+        return command(flags=flags, **kwargs)
+
+    wrapper.__signature__ = own.replace(parameters=parameters)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
+    return wrapper
 
 
 def session_options(
-    config: Config,
-    *,
-    routine: str | None,
-    music: str | None,
-    playlist: str | None,
-    no_music: bool,
-    shuffle: bool,
-    seed: int | None,
-    voice: str | None,
-    engine: str | None,
-    rate: int | None,
-    speech_level: float | None,
-    music_level: float | None,
-    first_side: str | None,
-    include_first_run: bool,
+    app: AppContext, flags: SessionFlags, *, first_side: str | None, include_first_run: bool
 ) -> SessionOptions:
-    if music and playlist:
+    """Check the flags against each other and build the session's options.
+
+    A shuffle without --seed draws one and prints it, so the session can be replayed.
+    """
+    import secrets
+
+    from voiceguide.mix.prepare import SessionOptions
+
+    if flags.music and flags.playlist:
         raise BadInputError("use either --music or --playlist, not both")
-    if no_music and (music or playlist):
+    if flags.no_music and (flags.music or flags.playlist):
         raise BadInputError("--no-music cannot be combined with --music or --playlist")
-    if rate is not None and not 80 <= rate <= 400:
-        raise BadInputError(f"--rate: expected 80 to 400 words per minute, got {rate}")
-    shuffle_seed = seed
-    if shuffle and shuffle_seed is None:
+    if flags.rate is not None and not 80 <= flags.rate <= 400:
+        raise BadInputError(f"--rate: expected 80 to 400 words per minute, got {flags.rate}")
+    shuffle_seed = flags.seed
+    if flags.shuffle and shuffle_seed is None:
         shuffle_seed = secrets.randbelow(1_000_000)
     if shuffle_seed is not None:
-        error_console().print(f"shuffle seed: {shuffle_seed} (replay with --seed {shuffle_seed})")
+        app.err.print(
+            f"shuffle seed: {shuffle_seed} (replay with --seed {shuffle_seed})", markup=False
+        )
     return SessionOptions(
-        routine=routine,
-        music=music or playlist,
-        no_music=no_music,
-        voice=voice,
-        speech_engine=engine,
-        rate_wpm=rate,
-        speech_level_db=speech_level,
-        music_level_db=music_level,
+        routine=flags.routine,
+        music=flags.music or flags.playlist,
+        no_music=flags.no_music,
+        voice=flags.voice,
+        speech_engine=flags.engine,
+        rate_wpm=flags.rate,
+        speech_level_db=flags.speech_level,
+        music_level_db=flags.music_level,
         first_side=first_side.lower() if first_side else None,
         include_first_run=include_first_run,
         shuffle_seed=shuffle_seed,

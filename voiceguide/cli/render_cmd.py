@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -10,60 +9,56 @@ from pathlib import Path
 
 import typer
 
-from voiceguide.audioformat import frames_to_seconds
-from voiceguide.cli.console import console, error_console, warn
-from voiceguide.cli.context import AppContext
-from voiceguide.cli.options import SessionFlags, session_options
+from voiceguide.cli.context import app_context
+from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
 from voiceguide.errors import BadInputError
-from voiceguide.files import SHARED_MODE, check_target, write_file
-from voiceguide.mix.prepare import prepare_session
-from voiceguide.output import FileSink
-from voiceguide.output.export import render_to_sink
-from voiceguide.routine.durations import format_seconds
 
 
+@with_session_flags
 def render(
+    command: typer.Context,
+    *,
     output: Path = typer.Option(
         ..., "--output", "-o", help="Audio file to write: .wav, .mp3, .ogg or .flac."
     ),
     cues_json: Path | None = typer.Option(
         None, "--cues-json", help="Also write the plan (steps, cues, music spans) as JSON."
     ),
-    routine: str | None = SessionFlags.routine,
-    music: str | None = SessionFlags.music,
-    playlist: str | None = SessionFlags.playlist,
-    no_music: bool = SessionFlags.no_music,
-    shuffle: bool = SessionFlags.shuffle,
-    seed: int | None = SessionFlags.seed,
-    voice: str | None = SessionFlags.voice,
-    engine: str | None = SessionFlags.engine,
-    rate: int | None = SessionFlags.rate,
-    speech_level: float | None = SessionFlags.speech_level,
-    music_level: float | None = SessionFlags.music_level,
-    first_side: str = SessionFlags.first_side,
+    flags: SessionFlags,
+    first_side: str = typer.Option(
+        "left", "--first-side", help="The breast to massage first: left or right."
+    ),
     force: bool = typer.Option(
         False, "--force", help="Overwrite the output (and --cues-json) file if it exists."
     ),
 ) -> None:
-    """Write the whole spoken session (speech over ducked music) to an audio file."""
-    ctx = AppContext.from_environment()
+    """Write the whole spoken session to an audio file.
+
+    Speech over ducked music, with the safety line and what the routine is, as on a first run.
+    """
+    import json
+
+    from voiceguide.audioformat import frames_to_seconds
+    from voiceguide.cli.console import warn
+    from voiceguide.files import SHARED_MODE, check_target, write_file
+    from voiceguide.mix.prepare import prepare_session
+    from voiceguide.output import FileSink
+    from voiceguide.output.export import render_to_sink
+    from voiceguide.routine.durations import format_seconds
+
+    context = app_context(command)
     sink = FileSink(output, force=force)  # checks the format and the path before any work
     if cues_json is not None:
         if os.path.abspath(cues_json) == os.path.abspath(output):
             raise BadInputError(f"{cues_json}: --cues-json and --output name the same file")
         check_target(cues_json, force=force)
-    options = session_options(
-        ctx.config, routine=routine, music=music, playlist=playlist, no_music=no_music,
-        shuffle=shuffle, seed=seed, voice=voice, engine=engine, rate=rate,
-        speech_level=speech_level, music_level=music_level, first_side=first_side,
-        include_first_run=True,
-    )  # fmt: skip
-    err = error_console()
-    session = prepare_session(ctx.config, options, ctx.paths, warn)
+    options = session_options(context, flags, first_side=first_side, include_first_run=True)
+    err = context.err
+    session = prepare_session(context.config, options, context.paths, warn)
     try:
         # Never written over, even with --force: the routine file, every track, and what
         # --music or --playlist named.
-        named = (Path(spec).expanduser() for spec in (music, playlist) if spec)
+        named = (Path(spec).expanduser() for spec in (flags.music, flags.playlist) if spec)
         inputs = (*session.input_files(), *named)
         sink.protect(inputs)
         plan = session.plan
@@ -99,6 +94,6 @@ def render(
 
             render_to_sink(session.renderer, plan.total_frames, sink, plain)
         seconds = time.perf_counter() - started
-        console().print(f"Wrote {output} ({length}) in {seconds:.1f} s", markup=False)
+        context.out.print(f"Wrote {output} ({length}) in {seconds:.1f} s", markup=False)
     finally:
         session.close()

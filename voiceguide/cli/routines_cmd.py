@@ -3,31 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from voiceguide.cli.console import console
-from voiceguide.paths import Paths
-from voiceguide.routine.durations import format_seconds
-from voiceguide.routine.load import (
-    Routine,
-    builtin_names,
-    load_builtin,
-    load_file,
-    resolve,
-    user_routine_files,
-)
-from voiceguide.speech.engines import list_voices
+from voiceguide.cli.context import app_context
+
+if TYPE_CHECKING:
+    from voiceguide.routine.load import Routine
 
 app = typer.Typer(
-    help="List, check and show routines (built-in, and TOML files in your routines folder).",
+    help=(
+        "List, check and show routines. Routines are built in, or TOML files in your "
+        "routines folder."
+    ),
     invoke_without_command=True,
     no_args_is_help=False,
 )
 
 
 def _length(routine: Routine) -> str:
+    from voiceguide.routine.durations import format_seconds
+
     seconds = sum(step.duration.default_seconds for step in routine.steps)
     return format_seconds(seconds)
 
@@ -37,35 +34,57 @@ def list_routines(ctx: typer.Context) -> None:
     """List the built-in routines and yours."""
     if ctx.invoked_subcommand is not None:
         return
-    paths = Paths.from_environment()
+    from rich.table import Table
+
+    from voiceguide.routine.load import builtin_names, load_builtin, load_file, user_routine_files
+
+    context = app_context(ctx)
     table = Table("name", "title", "steps", "length", "from", box=None, pad_edge=False)
     for name in builtin_names():
         routine = load_builtin(name)
         table.add_row(name, routine.title, str(len(routine.steps)), _length(routine), "built-in")
-    for path in user_routine_files(paths.routines_dir):
+    for path in user_routine_files(context.paths.routines_dir):
         routine = load_file(path)
         table.add_row(
             path.stem, routine.title, str(len(routine.steps)), _length(routine), str(path)
         )
-    console().print(table)
-    console().print(f"Your routines folder: {paths.routines_dir}", markup=False)
+    context.out.print(table)
+    context.out.print(f"Your routines folder: {context.paths.routines_dir}", markup=False)
 
 
 @app.command("check")
-def check(file: Path = typer.Argument(..., help="The routine TOML file to validate.")) -> None:
-    """Validate a routine file: prints what is wrong (file, line, key) or a summary."""
+def check(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The routine TOML file to validate."),
+) -> None:
+    """Validate a routine file.
+
+    Prints what is wrong (file, line, key), or a summary of the routine.
+    """
+    from voiceguide.routine.load import load_file
+
     routine = load_file(file)
-    console().print(
+    app_context(ctx).out.print(
         f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(routine)}",
         markup=False,
     )
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Routine name or TOML file.")) -> None:
-    """Show a routine: what it is, and its steps with durations and what is said."""
-    routine = resolve(name, Paths.from_environment().routines_dir)
-    out = console()
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Routine name or TOML file."),
+) -> None:
+    """Show a routine: what it is, its steps and what is said.
+
+    Each step with its duration (and range), whether music plays, and its cues.
+    """
+    from voiceguide.routine.durations import format_seconds
+    from voiceguide.routine.load import resolve
+
+    context = app_context(ctx)
+    routine = resolve(name, context.paths.routines_dir)
+    out = context.out
     out.print(f"{routine.title}", style="bold", markup=False)
     if routine.description:
         out.print(routine.description, markup=False)
@@ -83,9 +102,13 @@ def show(name: str = typer.Argument(..., help="Routine name or TOML file.")) -> 
             out.print(f"   - at {format_seconds(abs(cue.at_seconds))}: {cue.text}", markup=False)
 
 
-def voices() -> None:
+def voices(ctx: typer.Context) -> None:
     """List the espeak-ng voices usable with --voice."""
+    from rich.table import Table
+
+    from voiceguide.speech.engines import list_voices
+
     table = Table("voice", "name", box=None, pad_edge=False)
     for identifier, name in list_voices():
         table.add_row(identifier, name)
-    console().print(table)
+    app_context(ctx).out.print(table)

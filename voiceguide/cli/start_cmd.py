@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from voiceguide.cli.console import console, error_console, warn
-from voiceguide.cli.context import AppContext
-from voiceguide.cli.options import SessionFlags, session_options
+from voiceguide.cli.context import app_context
+from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
 from voiceguide.errors import AudioOutputError, ExitStatus
 from voiceguide.live.keys import KeyReader, dispatch_key
 from voiceguide.routine.durations import format_seconds
@@ -20,18 +19,10 @@ if TYPE_CHECKING:
     from voiceguide.live.session import LiveSession
 
 
+@with_session_flags
 def start(
-    routine: str | None = SessionFlags.routine,
-    music: str | None = SessionFlags.music,
-    playlist: str | None = SessionFlags.playlist,
-    no_music: bool = SessionFlags.no_music,
-    shuffle: bool = SessionFlags.shuffle,
-    seed: int | None = SessionFlags.seed,
-    voice: str | None = SessionFlags.voice,
-    engine: str | None = SessionFlags.engine,
-    rate: int | None = SessionFlags.rate,
-    speech_level: float | None = SessionFlags.speech_level,
-    music_level: float | None = SessionFlags.music_level,
+    command: typer.Context,
+    flags: SessionFlags,
     first_side: str | None = typer.Option(
         None,
         "--first-side",
@@ -43,18 +34,15 @@ def start(
         help="Say what the routine is and the safety line (as on the first run).",
     ),
 ) -> None:
-    """Start a spoken session now: steps, timing, countdown cues and music, hands free.
+    """Start a spoken session now, hands free.
 
-    Keys (no Enter needed): space pause/resume, n next step, b back to the step's start,
-    r repeat the instructions, + one more minute, q stop. Without a terminal keys are off.
+    Steps, timing, countdown cues and music. Keys (no Enter needed): space pause/resume,
+    n next step, b back to the step's start, r repeat the instructions, + one more minute,
+    q stop. Without a terminal keys are off.
     """
-    ctx = AppContext.from_environment()
-    options = session_options(
-        ctx.config, routine=routine, music=music, playlist=playlist, no_music=no_music,
-        shuffle=shuffle, seed=seed, voice=voice, engine=engine, rate=rate,
-        speech_level=speech_level, music_level=music_level, first_side=first_side,
-        include_first_run=False,
-    )  # fmt: skip
+    ctx = app_context(command)
+    options = session_options(ctx, flags, first_side=first_side, include_first_run=False)
+    from voiceguide.cli.console import warn
     from voiceguide.live.session import LiveSession
     from voiceguide.output.simpleaudio import SimpleaudioSink
 
@@ -76,6 +64,7 @@ def start(
 
 def _run(session: LiveSession) -> str:
     """Play with keys, the display and signals wired to the session; returns the outcome."""
+    from voiceguide.cli.console import console, error_console
     from voiceguide.cli.display import LivePanel, PlainLines
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -110,6 +99,7 @@ def _on_key(session: LiveSession, key: str) -> None:
 
 def _report(session: LiveSession, outcome: str, unit: str) -> None:
     """The summary line, the closing sentence, and the amounts (at a keyboard)."""
+    from voiceguide.cli.console import console, error_console
     from voiceguide.cli.prompts import KeyboardAmounts
 
     console().print(
