@@ -58,7 +58,8 @@ def test_good_file_loads_with_range_and_cue() -> None:
         ("no-format.toml", r"format: expected format = 1"),
         (
             "unknown-placeholder.toml",
-            r"line 7: steps\[0\]\.say: unknown placeholder \{thrid\} \(use \{first\} or \{second\}\)",
+            r"line 7: steps\[0\]\.say: unknown placeholder \{thrid\} "
+            r"\(use \{first\} or \{second\}\)",
         ),
     ],
 )
