@@ -318,8 +318,7 @@ def _lay_out_step(
     # hands keep working while the words play. The step grows only if the line would not
     # fit before the chime.
     frames = max(
-        [base_frames]
-        + [i.offset_frames + clip_frames(i.text) + gap + chime_room for i in inserts]
+        [base_frames] + [i.offset_frames + clip_frames(i.text) + gap + chime_room for i in inserts]
     )
     end = start + frames
 
