@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Console
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """User text (a note, a name) made safe for a terminal: control characters, such as the
+    ESC that starts a terminal escape sequence, are shown as \\xNN instead of acting."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _console(stderr: bool) -> Console:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from voiceguide.cli.console import printable
 from voiceguide.cli.context import app_context
 from voiceguide.errors import BadInputError
 from voiceguide.routine.durations import format_minutes
@@ -85,21 +86,21 @@ def _sessions_table(sessions: Sequence[SessionRecord], unit: Unit, tz: tzinfo) -
     table = Table(show_edge=False, caption=f"amounts in {unit}{_legend(partly)}")
     table.add_column("ID", justify="right", no_wrap=True)
     table.add_column("When", no_wrap=True)
-    table.add_column("Session", min_width=14, ratio=2)
+    table.add_column("Session", min_width=10, ratio=2, overflow="fold")
     table.add_column("Pumping", justify="right", no_wrap=True)
     for heading in (*(side.capitalize() for side in SIDES), "Total"):
         table.add_column(heading, justify="right", no_wrap=True)
-    table.add_column("Note", min_width=8, ratio=1)
+    table.add_column("Note", min_width=8, ratio=1, overflow="fold")
     for s in sessions:
         what = s.status if s.source != "live" else f"{s.routine or 'routine'}: {s.status}"
         table.add_row(
             str(s.id),
             _when(s.started_at, tz),
-            Text(what),
+            Text(printable(what)),
             format_minutes(s.pumping_seconds if s.source == "live" else None),
             *(format_amount(s.amount_ml(side), unit, with_unit=False) for side in SIDES),
             format_sum(s.amounts, unit, with_unit=False),
-            Text(s.note),
+            Text(printable(s.note)),
         )
     return table
 

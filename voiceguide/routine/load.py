@@ -77,6 +77,7 @@ _RANGE_KEYS = {"min", "default", "max"}
 _CUE_KEYS = {"at", "say", "kind"}
 PLACEHOLDERS = ("first", "second")
 """{first} and {second} become the side massaged first and the other one."""
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _PLACEHOLDER = re.compile(r"\{([^{}\s]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -120,6 +121,12 @@ class _Reader:
     def checked_text(self, value: str, where: str) -> str:
         """Whitespace folded; a placeholder other than {first}/{second} is an error (a typo
         such as {thrid} would otherwise be spoken literally)."""
+        control = _CONTROL.search(value.replace("\n", " ").replace("\t", " "))
+        if control:
+            code = f"\\x{ord(control.group()):02x}"
+            raise self.fail(
+                where, f"control character {code} in the text (a terminal would act on it)"
+            )
         for name in _PLACEHOLDER.findall(value):
             if name not in PLACEHOLDERS:
                 known = " or ".join(f"{{{p}}}" for p in PLACEHOLDERS)
