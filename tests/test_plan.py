@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+import pytest
+
 from voiceguide.mix.plan import (
     HALFWAY_TEXT,
     ONE_MINUTE_TEXT,
     PlanSettings,
     build_plan,
+    spoken_length,
     step_texts,
 )
 from voiceguide.routine.load import load_builtin, parse_routine
@@ -202,7 +205,7 @@ def test_step_texts_cover_every_spoken_cue_but_the_summary() -> None:
     texts = set(step_texts(routine, settings))
     plan = build_plan(routine, settings, fake_clip_frames, CHIME, END_CHIME)
     spoken = {c.text for c in plan.cues if c.spoken}
-    assert spoken - texts == {"You did 6 steps in 20 minutes."}
+    assert spoken - texts == {"You did 6 steps in 21 minutes."}
 
 
 def test_extended_step_moves_later_cues() -> None:
@@ -211,3 +214,12 @@ def test_extended_step_moves_later_cues() -> None:
     assert longer.steps[1].end_frame - base.steps[1].end_frame == 60 * RATE
     assert longer.steps[2].start_frame - base.steps[2].start_frame == 60 * RATE
     assert longer.total_frames - base.total_frames == 60 * RATE
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(28.0, "30 seconds"), (61.0, "60 seconds"), (89.0, "90 seconds"), (95.0, "2 minutes"),
+     (1282.0, "21 minutes")],
+)  # fmt: skip
+def test_the_closing_says_the_session_length_as_it_was(seconds: float, said: str) -> None:
+    assert spoken_length(seconds) == said

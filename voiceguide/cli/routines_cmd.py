@@ -22,11 +22,13 @@ app = typer.Typer(
 )
 
 
-def _length(routine: Routine) -> str:
+def _length(ctx: typer.Context, routine: Routine) -> str:
+    """The planned session length (announcements included), as `start` will play it."""
+    from voiceguide.mix.prepare import planned_seconds
     from voiceguide.routine.durations import format_seconds
 
-    seconds = sum(step.duration.default_seconds for step in routine.steps)
-    return format_seconds(seconds)
+    context = app_context(ctx)
+    return format_seconds(planned_seconds(routine, context.config, context.paths))
 
 
 @app.callback()
@@ -42,11 +44,11 @@ def list_routines(ctx: typer.Context) -> None:
     table = Table("name", "title", "steps", "length", "from", box=None, pad_edge=False)
     for name in builtin_names():
         routine = load_builtin(name)
-        table.add_row(name, routine.title, str(len(routine.steps)), _length(routine), "built-in")
+        table.add_row(name, routine.title, str(len(routine.steps)), _length(ctx, routine), "built-in")
     for path in user_routine_files(context.paths.routines_dir):
         routine = load_file(path)
         table.add_row(
-            path.stem, routine.title, str(len(routine.steps)), _length(routine), str(path)
+            path.stem, routine.title, str(len(routine.steps)), _length(ctx, routine), str(path)
         )
     context.out.print(table)
     context.out.print(f"Your routines folder: {context.paths.routines_dir}", markup=False)
@@ -65,7 +67,7 @@ def check(
 
     routine = load_file(file)
     app_context(ctx).out.print(
-        f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(routine)}",
+        f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(ctx, routine)}",
         markup=False,
     )
 

@@ -184,12 +184,20 @@ def announcement(routine: Routine, index: int, settings: PlanSettings) -> str:
 
 
 def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> tuple[str, ...]:
-    minutes = max(1, round(session_seconds / 60))
     summary = (
         f"You did {steps_done} step{'s' if steps_done != 1 else ''} "
-        f"in {minutes} minute{'s' if minutes != 1 else ''}."
+        f"in {spoken_length(session_seconds)}."
     )
     return (*routine.closing, summary)
+
+
+def spoken_length(seconds: float) -> str:
+    """A session's length for speech: "40 seconds" below 90 s, then whole minutes."""
+    if seconds < 90:
+        rounded = max(5, 5 * round(seconds / 5))
+        return f"{rounded} seconds"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
 
 
 def build_plan(
@@ -236,8 +244,7 @@ def build_plan(
         cursor = end
 
     cursor += settings.frames(settings.intro_gap_seconds)
-    first_step_frame = steps[0].start_frame
-    session_seconds = (cursor - first_step_frame) / settings.sample_rate_hz
+    session_seconds = cursor / settings.sample_rate_hz  # from the first sound to the closing
     closing = (*closing_lines(routine, len(steps), session_seconds), *settings.closing_extra)
     for text in closing:
         length = clip_frames(text)

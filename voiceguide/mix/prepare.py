@@ -132,6 +132,27 @@ def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
     )
 
 
+def planned_seconds(routine: Routine, config: Config, paths: Paths) -> float:
+    """How long a session of `routine` lasts as `start` plays it after the first run: the
+    one length shown everywhere (announcements, cues, chimes and the closing included).
+
+    Clips are synthesized (and cached) where missing, so the length is the real one.
+    """
+    options = SessionOptions()
+    voice = Voice(voice_settings(config, options), paths.voice_cache_dir)
+    try:
+        plan = build_plan(
+            routine,
+            plan_settings(config, options),
+            lambda text: len(voice.clip(text)),
+            len(bundled.load_chime(bundled.CHIME_FILE)),
+            len(bundled.load_chime(bundled.END_CHIME_FILE)),
+        )
+    finally:
+        voice.close()
+    return plan.total_frames / plan.sample_rate_hz
+
+
 def bed_track() -> Track:
     """The bundled music bed (already at the loudness target)."""
     from voiceguide.music.playlists.probe import run_ffprobe
