@@ -44,7 +44,9 @@ def list_routines(ctx: typer.Context) -> None:
     table = Table("name", "title", "steps", "length", "from", box=None, pad_edge=False)
     for name in builtin_names():
         routine = load_builtin(name)
-        table.add_row(name, routine.title, str(len(routine.steps)), _length(ctx, routine), "built-in")
+        table.add_row(
+            name, routine.title, str(len(routine.steps)), _length(ctx, routine), "built-in"
+        )
     for path in user_routine_files(context.paths.routines_dir):
         routine = load_file(path)
         table.add_row(
