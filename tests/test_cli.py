@@ -93,9 +93,15 @@ def test_help_works_with_a_broken_settings_file(path: tuple[str, ...]) -> None:
 
 def test_a_broken_settings_file_fails_only_the_commands_that_read_it(tmp_path: Path) -> None:
     config = broken_config()
-    check = invoke("routines", "check", ROUTINES / "good.toml")
-    assert check.returncode == 0, check.stderr
-    for command in (["render", "--routine", "demo", "-o", str(tmp_path / "x.wav")], ["log"]):
+    listed = invoke("playlist", "list")
+    assert listed.returncode == 0, listed.stderr
+    # `routines check` gives the planned length, spoken with the configured voice and rate.
+    reading = (
+        ["render", "--routine", "demo", "-o", str(tmp_path / "x.wav")],
+        ["log"],
+        ["routines", "check", str(ROUTINES / "good.toml")],
+    )
+    for command in reading:
         result = invoke(*command)
         assert result.returncode == 2, result.stderr
         [line] = result.stderr.strip().splitlines()
@@ -168,7 +174,7 @@ def test_one_line_messages_are_not_wrapped_without_a_terminal(tmp_path: Path) ->
     bad = folder / "empty.toml"
     bad.write_text((ROUTINES / "empty.toml").read_text(encoding="utf-8"), encoding="utf-8")
     assert len(str(good)) > 160
-    ok = f"{good}: ok: Short and valid, 1 steps, 1:30\n"
+    ok = f"{good}: ok: Short and valid, 1 steps, 1:39\n"
     error = f"error: {bad}: steps: the routine has no steps\n"
     for columns in (None, "40"):
         in_process = invoke("routines", "check", good, env={"COLUMNS": columns})

@@ -52,7 +52,16 @@ def test_an_unknown_key_is_named_with_the_known_ones(tmp_path: Path) -> None:
         ("duck_db = true\n", "duck_db: expected int, got True"),
         ("voice = 3\n", "voice: expected str, got 3"),
         ('amount_unit = "cups"\n', "amount_unit: expected 'ml' or 'oz'"),
-        ("sessions_per_day = 30\n", "sessions_per_day: expected 1 to 24"),
+        ("sessions_per_day = 30\n", "sessions_per_day: expected 1 to 24 sessions, got 30"),
+        ("speech_level_db = 40\n", "speech_level_db: expected -20 to 6 dB, got 40"),
+        ("speech_level_db = nan\n", "speech_level_db: expected -20 to 6 dB, got nan"),
+        ("music_level_db = 1e308\n", "music_level_db: expected -30 to 6 dB, got 1e+308"),
+        ("duck_db = 1000\n", "duck_db: expected -40 to 0 dB, got 1000"),
+        (
+            "music_loudness_lufs = -1000\n",
+            "music_loudness_lufs: expected -40 to -10 LUFS, got -1000",
+        ),
+        ("crossfade_seconds = inf\n", "crossfade_seconds: expected 0 to 12 seconds, got inf"),
     ],
 )
 def test_a_wrong_type_or_value_names_file_and_key(tmp_path: Path, text: str, expected: str) -> None:

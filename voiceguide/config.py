@@ -28,6 +28,37 @@ class Config:
     sessions_per_day: int = 8
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The values of a setting a user could want: not what the arithmetic would allow."""
+
+    low: float
+    high: float
+    unit: str
+
+    def check(self, value: float, where: str) -> float:
+        """`value` if it lies within the bounds (NaN never does); else a BadInputError."""
+        if not self.low <= value <= self.high:
+            raise BadInputError(
+                f"{where}: expected {self.low:g} to {self.high:g} {self.unit}, got {value:g}"
+            )
+        return value
+
+
+BOUNDS: dict[str, Bounds] = {
+    "rate_wpm": Bounds(80, 400, "words per minute"),
+    # Clips peak at -3 dBFS: +6 dB already reaches the limiter's knee on every peak.
+    "speech_level_db": Bounds(-20, 6, "dB"),
+    "music_level_db": Bounds(-30, 6, "dB"),
+    # Music under speech is lowered (0: not at all), never raised.
+    "duck_db": Bounds(-40, 0, "dB"),
+    "crossfade_seconds": Bounds(0, 12, "seconds"),
+    # Quiet background music (-40) to loud pop masters (-10); the renderer's limiter does the rest.
+    "music_loudness_lufs": Bounds(-40, -10, "LUFS"),
+    "sessions_per_day": Bounds(1, 24, "sessions"),
+}
+"""One declaration of every number's range; the settings file and the options both use it."""
+
 _TYPES: dict[str, tuple[type, ...]] = {
     "voice": (str,),
     "speech_engine": (str,),
@@ -69,8 +100,6 @@ def load_config(path: Path) -> Config:
     config = replace(Config(), **values)
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
-    if not 1 <= config.sessions_per_day <= 24:
-        raise BadInputError(f"{path}: sessions_per_day: expected 1 to 24")
-    if not 80 <= config.rate_wpm <= 400:
-        raise BadInputError(f"{path}: rate_wpm: expected 80 to 400 words per minute")
+    for key, bounds in BOUNDS.items():
+        bounds.check(getattr(config, key), f"{path}: {key}")
     return config

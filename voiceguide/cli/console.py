@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -22,6 +24,8 @@ def _console(stderr: bool) -> Console:
     COLUMNS says, so a long path never splits an error or an "ok" line in two. Tables still
     fit the width: soft wrap only changes how plain text is broken.
     """
+    from rich.console import Console
+
     out = Console(stderr=stderr, highlight=False)
     out.soft_wrap = not out.is_terminal
     return out

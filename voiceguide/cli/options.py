@@ -118,8 +118,15 @@ def session_options(
         raise BadInputError("use either --music or --playlist, not both")
     if flags.no_music and (flags.music or flags.playlist):
         raise BadInputError("--no-music cannot be combined with --music or --playlist")
-    if flags.rate is not None and not 80 <= flags.rate <= 400:
-        raise BadInputError(f"--rate: expected 80 to 400 words per minute, got {flags.rate}")
+    from voiceguide.config import BOUNDS
+
+    for option, value, key in (
+        ("--rate", flags.rate, "rate_wpm"),
+        ("--speech-level", flags.speech_level, "speech_level_db"),
+        ("--music-level", flags.music_level, "music_level_db"),
+    ):
+        if value is not None:
+            BOUNDS[key].check(value, option)
     shuffle_seed = flags.seed
     if flags.shuffle and shuffle_seed is None:
         shuffle_seed = secrets.randbelow(1_000_000)
