@@ -1,6 +1,11 @@
 import pytest
 
-from voiceguide.routine.durations import format_seconds, parse_seconds, spoken_minutes
+from voiceguide.routine.durations import (
+    format_seconds,
+    parse_seconds,
+    spoken_minutes,
+    spoken_whole_minutes,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +37,9 @@ def test_formats() -> None:
     assert format_seconds(3725) == "1:02:05"
     assert spoken_minutes(90) == "1 minute 30 seconds"
     assert spoken_minutes(120) == "2 minutes"
+    assert [spoken_whole_minutes(s) for s in (0, 89, 91, 22 * 60)] == [
+        "1 minute",
+        "1 minute",
+        "2 minutes",
+        "22 minutes",
+    ]

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
+from voiceguide.routine.durations import spoken_whole_minutes
 from voiceguide.routine.load import Routine, Step
 from voiceguide.sides import other_side
 
@@ -185,10 +186,9 @@ def announcement(routine: Routine, index: int, settings: PlanSettings) -> str:
 
 
 def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> tuple[str, ...]:
-    minutes = max(1, round(session_seconds / 60))
     summary = (
         f"You did {steps_done} step{'s' if steps_done != 1 else ''} "
-        f"in {minutes} minute{'s' if minutes != 1 else ''}."
+        f"in {spoken_whole_minutes(session_seconds)}."
     )
     return (*routine.closing, summary)
 

@@ -56,6 +56,12 @@ def format_minutes(seconds: float | None) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
+def spoken_whole_minutes(seconds: float) -> str:
+    """Words for a session's length, to the minute and at least one: "1 minute", "22 minutes"."""
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 def spoken_minutes(seconds: float) -> str:
     """Words for a duration, for speech: "6 minutes", "1 minute 30 seconds", "45 seconds"."""
     total = round(seconds)
