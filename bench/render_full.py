@@ -76,6 +76,7 @@ def render(home: Path, music: Path) -> tuple[ChildRun, float]:
             str(out),
             "--cues-json",
             str(home / "plan.json"),
+            "--force",  # each run writes the plan over the last run's
         ],
         env=voiceguide_env(home),
     )

@@ -8,6 +8,7 @@ what a fresh interpreter imports) or needs the sound server.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -67,3 +68,18 @@ def run_cli(
         cwd=cwd,
         check=False,
     )
+
+
+def make_device(path: Path) -> Path:
+    """A character device node (like /dev/null) at `path`, or skip where nodes cannot be made.
+
+    Tests never aim at the real /dev/null or /dev/full: code that failed to refuse a device
+    would rename its temporary file over the machine's own device (as root, it can).
+    """
+    import pytest
+
+    try:
+        os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root (CAP_MKNOD)")
+    return path

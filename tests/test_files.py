@@ -22,6 +22,8 @@ from voiceguide.files import (
     write_own_file,
 )
 
+from cli_helpers import make_device
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -161,7 +163,7 @@ def _folder(tmp_path: Path) -> Path:
         (_dangling_symlink, "a symbolic link"),
         (_fifo, "a FIFO (named pipe)"),
         (_folder, "a folder"),
-        (lambda _: Path("/dev/null"), "a device"),
+        (lambda tmp_path: make_device(tmp_path / "device.csv"), "a device"),
     ],
 )
 @pytest.mark.parametrize("force", [False, True])

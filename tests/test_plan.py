@@ -11,9 +11,9 @@ from voiceguide.mix.plan import (
     ONE_MINUTE_TEXT,
     PlanSettings,
     build_plan,
-    spoken_length,
     step_texts,
 )
+from voiceguide.routine.durations import spoken_length
 from voiceguide.routine.load import load_builtin, parse_routine
 
 RATE = 44_100

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
+from voiceguide.routine.durations import spoken_length
 from voiceguide.routine.load import Routine, Step
 from voiceguide.sides import other_side
 
@@ -189,15 +190,6 @@ def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> 
         f"in {spoken_length(session_seconds)}."
     )
     return (*routine.closing, summary)
-
-
-def spoken_length(seconds: float) -> str:
-    """A session's length for speech: "40 seconds" below 90 s, then whole minutes."""
-    if seconds < 90:
-        rounded = max(5, 5 * round(seconds / 5))
-        return f"{rounded} seconds"
-    minutes = round(seconds / 60)
-    return f"{minutes} minutes"
 
 
 def build_plan(

@@ -54,3 +54,12 @@ def format_minutes(seconds: float | None) -> str:
         return "-"
     minutes = max(0, round(seconds / 60))
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+
+
+def spoken_length(seconds: float) -> str:
+    """A session's length for speech: "40 seconds" below 90 s, then whole minutes."""
+    if seconds < 90:
+        rounded = max(5, 5 * round(seconds / 5))
+        return f"{rounded} seconds"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
