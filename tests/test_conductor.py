@@ -179,6 +179,7 @@ def run_live(
     until: str,
     keys: str = "",
     at_seconds: dict[float, str] | None = None,
+    occurrence: int = 1,
 ) -> Collect:
     """Run `session` on a thread, moving the fake clock until an event of kind `until`.
 
@@ -194,7 +195,7 @@ def run_live(
     while thread.is_alive() and time.monotonic() < deadline:
         while schedule and player.playhead_frame() >= schedule[0][0] * RATE:
             dispatch_key(session, schedule.pop(0)[1])
-        if any(e.kind == until for e in collect.events):
+        if sum(e.kind == until for e in collect.events) >= occurrence:
             for key in keys:
                 dispatch_key(session, key)
             keys = ""
@@ -308,3 +309,45 @@ def test_a_routine_without_intro_logs_each_step_once_and_only_pumping_time(
     assert logged.pumping_seconds == pytest.approx(
         sum(s.end_frame - s.start_frame for s in steps) / RATE, abs=0.01
     )
+
+
+def logged() -> list:
+    from voiceguide.logbook import LogStore
+
+    with LogStore(Paths.from_environment().log_db) as store:
+        return store.sessions()
+
+
+def test_what_counts_in_the_log() -> None:
+    from voiceguide.logbook import LogStore
+
+    clock = FakeClock()
+    # A demo, played to the end: logged, never counted, no amounts asked, no "Nth session".
+    demo = live("demo", clock)
+    assert demo.closing_sentence == ""
+    collect = run_live(demo, clock, until="finished")
+    demo.close()
+    assert collect.outcome == "finished" and not demo.asks_amounts
+    # A real session stopped in its first (massage) step: kept, marked, not counted.
+    early = live("hands-on-pumping", clock)
+    run_live(early, clock, until="step-started")
+    early.close()
+    assert not early.asks_amounts
+    (shown_demo, shown_early) = logged()
+    assert (shown_demo.routine, shown_demo.counted, shown_demo.finished) == ("demo", False, True)
+    assert not shown_early.counted and shown_early.status == "stopped at massage (not counted)"
+    # Neither moved the side alternation, so the next real session starts left, says it is
+    # the 1st session, and once it reached pumping it counts (and asks for the amounts).
+    with LogStore(Paths.from_environment().log_db) as store:
+        assert store.next_first_side() == "left"
+    real = live("hands-on-pumping", clock)
+    assert real.first_side == "left"
+    assert real.closing_sentence.startswith("That was your 1st session in the last 24 hours.")
+    massage = real.session.plan.steps[0].start_frame / RATE
+    # Skip the massage: pumping begins; stop there.
+    run_live(real, clock, until="step-started", at_seconds={massage + 2: "n"}, occurrence=2)
+    real.close()
+    *_, counted = logged()
+    assert counted.counted and real.asks_amounts
+    with LogStore(Paths.from_environment().log_db) as store:
+        assert store.next_first_side() == "right"

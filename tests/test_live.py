@@ -259,6 +259,9 @@ def test_no_audio_output_is_one_clear_line(tmp_path: Path) -> None:
     assert lines[-1].startswith("error: no audio output could be opened")
     assert "voiceguide render -o" in lines[-1]
     assert "Traceback" not in result.stderr
+    # A start that never made a sound is no session: nothing is logged.
+    with LogStore(Paths.from_environment(env).log_db) as store:
+        assert store.sessions() == []
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,11 @@ def test_committed_fixture_imports_and_exports_unchanged(tmp_path: Path) -> None
     with LogStore(tmp_path / "log.sqlite3") as store:
         assert import_csv(store, fixture) == (4, 0)
         sessions = store.sessions()
-        assert csv_text(sessions) == fixture.read_text(encoding="utf-8")
+        exported = list(csv.DictReader(io.StringIO(csv_text(sessions), newline="")))
+    # A file from before `counted` (format 1): every session in it counts; nothing else moved.
+    original = list(csv.DictReader(io.StringIO(fixture.read_text(encoding="utf-8"), newline="")))
+    assert exported == [{**row, "counted": "1"} for row in original]
+    assert list(exported[0]) == [*list(original[0])[:-1], "counted", "steps"]
     assert sessions[0].steps[-1] == "hand-express"
     assert sessions[1].status == "stopped at pump"
     assert sessions[1].note == 'stopped: baby woke up, "again"'
@@ -106,7 +110,7 @@ def test_json_export_is_valid_and_complete(tmp_path: Path) -> None:
         assert export_json(store.sessions(), tmp_path / "log.json") == 5
     document = json.loads((tmp_path / "log.json").read_text(encoding="utf-8"))
     assert document["format"] == "voiceguide-log"
-    assert document["version"] == 1
+    assert document["version"] == 2
     sessions = document["sessions"]
     assert [s["source"] for s in sessions] == ["live", "live", "live", "manual", "manual"]
     first = sessions[0]
@@ -138,7 +142,7 @@ GOOD_ROW = "1,u1,manual,2026-03-28T20:00:00+00:00,,,,,,0,50,50,ok,\n"
         ("2,u2,robot,2026-03-28T21:00:00+00:00,,,,,,0,1,,,\n", "line 3: source"),
         ("2,u2,live,2026-03-28T21:00:00+00:00,,,up,,,0,1,,,\n", "line 3: first_side"),
         ("2,u2,live,2026-03-28T21:00:00+00:00,,,,maybe,,0,1,,,\n", "line 3: finished"),
-        ("2,u2,live,2026-03-28T21:00:00+00:00,,,,,,0,1,,,massage\n", "line 3: steps"),
+        ("2,u2,live,2026-03-28T21:00:00+00:00,,,,,,0,1,,,1,massage\n", "line 3: steps"),
         ("2,,manual,2026-03-28T21:00:00+00:00,,,,,,0,1,,,\n", "line 3: uid"),
     ],
 )

@@ -319,3 +319,28 @@ def test_ids_are_never_reused(store: LogStore) -> None:
     first = store.add_manual(T0, 1.0, None, now=T0)
     store.delete(first)
     assert store.add_manual(T0, 2.0, None, now=T0) != first
+
+
+def test_migration_2_keeps_every_session_and_stops_counting_demos_and_early_stops(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "log.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    assert migrate(conn, MIGRATIONS[:1]) == [1]  # a log written before `counted` existed
+    rows = [
+        ("a", "live", "demo", 0.0, None),  # the demo
+        ("b", "live", "hands-on-pumping", 0.0, None),  # a start stopped before pumping
+        ("c", "live", "hands-on-pumping", 360.0, None),  # a real session
+        ("d", "manual", None, 0.0, 60.0),  # typed in by hand
+    ]
+    for uid, source, routine, pumping, left in rows:
+        conn.execute(
+            "INSERT INTO sessions (uid, source, started_at, routine, pumping_seconds, left_ml)"
+            " VALUES (?, ?, '2026-03-28T20:00:00+00:00', ?, ?, ?)",
+            (uid, source, routine, pumping, left),
+        )
+    conn.close()
+    with LogStore(path) as store:
+        assert [v for v, _, _ in store.schema_migrations()] == [1, 2]
+        counted = {s.uid: s.counted for s in store.sessions()}
+    assert counted == {"a": False, "b": False, "c": True, "d": True}

@@ -26,10 +26,23 @@ log = logging.getLogger(__name__)
 
 
 class SessionRecorder(SessionListener):
+    """The log's view of one live session.
+
+    The row is written when the first sound was made (a start that fails is not logged) and
+    begins as not counted; it counts from its first pumping step on, if the routine counts.
+    """
+
     def __init__(
-        self, store: LogStore | None, clock: Clock, warn: Callable[[str], None], goal: int = 8
+        self,
+        store: LogStore | None,
+        clock: Clock,
+        warn: Callable[[str], None],
+        goal: int = 8,
+        *,
+        routine_counts: bool = True,
     ) -> None:
         self.store = store
+        self.routine_counts = routine_counts
         self.clock = clock
         self.warn = warn
         self.goal = goal
@@ -55,7 +68,7 @@ class SessionRecorder(SessionListener):
     def closing_sentence(self) -> str:
         """What the closing says about this session ("That was your 5th session..."), as it
         will be once this session is logged; "" without a log. Writes nothing."""
-        if self.store is None:
+        if self.store is None or not self.routine_counts:
             return ""
         now = self.clock.now()
         recent = self._write(lambda s: s.sessions(since=now - timedelta(hours=24)))
@@ -66,7 +79,7 @@ class SessionRecorder(SessionListener):
     def begin(self, routine: str, first_side: str) -> None:
         """Write the start (called once the first sound has been made)."""
         now = self.clock.now()
-        session_id = self._write(lambda s: s.begin_session(routine, first_side, now))
+        session_id = self._write(lambda s: s.begin_session(routine, first_side, now, counted=False))
         self.session_id = session_id if isinstance(session_id, int) else None
 
     def on_event(self, event: Event) -> None:
@@ -76,12 +89,24 @@ class SessionRecorder(SessionListener):
             self._close_current(event.output_frame)
             self._current = (event.step, event.output_frame)
             self.reached_first_step = True
-            self.reached_pumping = self.reached_pumping or event.step.pumping
+            if event.step.pumping and not self.reached_pumping:
+                self.reached_pumping = True
+                self._mark_counted()
         elif event.kind == "step-ended" and event.step is not None:
             if self._current is not None and self._current[0].id == event.step.id:
                 self._close_current(event.output_frame)
         elif event.kind == "finished":
             self._close_current(event.output_frame)
+
+    @property
+    def counted(self) -> bool:
+        """This session counts: its routine counts and it reached a pumping step."""
+        return self.routine_counts and self.reached_pumping
+
+    def _mark_counted(self) -> None:
+        if self.counted and self.session_id is not None:
+            session_id = self.session_id
+            self._write(lambda s: s.mark_counted(session_id))
 
     def _close_current(self, output_frame: int) -> None:
         if self._current is None:

@@ -125,7 +125,9 @@ class LiveSession:
             if store is not None:
                 store.close()
             raise
-        recorder = SessionRecorder(store, clock, warn, config.sessions_per_day)
+        recorder = SessionRecorder(
+            store, clock, warn, config.sessions_per_day, routine_counts=session.routine.counts
+        )
         return cls(session, output, recorder, clock, warn, first_side=side, marker=marker)
 
     # -- front ends -------------------------------------------------------------------------
@@ -246,8 +248,9 @@ class LiveSession:
     # -- afterwards ---------------------------------------------------------------------------
     @property
     def asks_amounts(self) -> bool:
-        """Amounts are asked after any logged session that reached a pumping step."""
-        return self.recorder.session_id is not None and self.recorder.reached_pumping
+        """Amounts are asked after any logged session that counts: one that reached a pumping
+        step, finished or not (a demo never asks)."""
+        return self.recorder.session_id is not None and self.recorder.counted
 
     def ask_amounts(self, asker: AmountAsker, unit: str) -> None:
         """Ask each side's amount (first side first) and log what was given."""

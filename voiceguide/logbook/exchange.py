@@ -23,7 +23,8 @@ from voiceguide.logbook.records import SESSION_FIELDS, SessionRecord
 from voiceguide.logbook.store import LogStore
 
 FORMAT_NAME = "voiceguide-log"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added `counted`."""
 CSV_COLUMNS = tuple(column.name for column in SESSION_FIELDS)
 _IMPORTED = tuple(column for column in SESSION_FIELDS if not column.assigned)
 
@@ -122,7 +123,7 @@ def read_csv(path: Path) -> list[SessionRecord]:
         raise BadInputError(f"cannot read {path}: {exc}") from exc
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header: Sequence[str] = reader.fieldnames or ()
-    missing = [c.name for c in _IMPORTED if c.name not in header]
+    missing = [c.name for c in _IMPORTED if c.name not in header and c.since_version == 1]
     if missing:
         raise BadInputError(
             f"{path}: not a voiceguide log export (missing columns: {', '.join(missing)})"

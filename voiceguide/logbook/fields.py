@@ -158,6 +158,10 @@ FLAG = Codec(
     from_db=_optional(bool),
     to_cell=lambda value: str(int(value)),
 )
+COUNTED = Codec(
+    parse=_flag, empty=True, to_db=int, from_db=bool, to_cell=lambda value: str(int(value))
+)
+"""Whether a session counts (goal, alternating sides); a file from before it: yes."""
 SECONDS = Codec(parse=_number(), empty=0.0, from_db=float)
 AMOUNT_ML = Codec(parse=_number(MAX_ML_PER_SIDE))
 STEPS = Codec(
@@ -187,6 +191,8 @@ class Field:
     codec: Codec
     assigned: bool = False
     """Given by the database (the row id): never inserted, and ignored on import."""
+    since_version: int = 1
+    """The export format version that added this column: older files may lack it."""
 
     @property
     def stored(self) -> bool:
@@ -198,6 +204,8 @@ FIELD_SPEC = "voiceguide.logbook.field"
 """The dataclass metadata key under which `field_spec` puts a field's storage and codec."""
 
 
-def field_spec(sql_type: str | None, codec: Codec, *, assigned: bool = False) -> dict[str, Any]:
+def field_spec(
+    sql_type: str | None, codec: Codec, *, assigned: bool = False, since_version: int = 1
+) -> dict[str, Any]:
     """The metadata a SessionRecord field carries (see records.SESSION_FIELDS)."""
-    return {FIELD_SPEC: (sql_type, codec, assigned)}
+    return {FIELD_SPEC: (sql_type, codec, assigned, since_version)}

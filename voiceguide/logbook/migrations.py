@@ -60,6 +60,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             )""",
         ),
     ),
+    Migration(
+        2,
+        "sessions that count: pumping sessions, not demos or starts stopped before pumping",
+        (
+            "ALTER TABLE sessions ADD COLUMN counted INTEGER NOT NULL DEFAULT 1"
+            " CHECK (counted IN (0, 1))",
+            # Before this, every start was logged: a demo, or a live session that never
+            # reached pumping (no pumping time, no amounts), does not count.
+            "UPDATE sessions SET counted = 0 WHERE source = 'live' AND (routine = 'demo'"
+            " OR (pumping_seconds = 0 AND left_ml IS NULL AND right_ml IS NULL))",
+        ),
+    ),
 )
 
 

@@ -38,7 +38,7 @@ def end_of_session_sentence(
     starting `now` (a live session says the sentence before its row is written);
     "" for an empty log.
     """
-    past = [s for s in sessions if s.started_at <= now]
+    past = [s for s in sessions if s.started_at <= now and s.counted]
     last = now if counting_this else last_start(past)
     if last is None:
         return ""

@@ -43,6 +43,10 @@ class SessionRecord:
     left_ml: float | None = field(default=None, metadata=field_spec("REAL", f.AMOUNT_ML))
     right_ml: float | None = field(default=None, metadata=field_spec("REAL", f.AMOUNT_ML))
     note: str = field(default="", metadata=field_spec("TEXT", f.NOTE))
+    counted: bool = field(default=True, metadata=field_spec("INTEGER", f.COUNTED, since_version=2))
+    """Counts towards the goal and the side alternation: a pumping session. A demo, a routine
+    without pumping steps, a start that never made sound (not logged at all) or a session
+    stopped before its first pumping step does not count."""
     steps: tuple[str, ...] = field(default=(), metadata=field_spec(None, f.STEPS))
     """Ids of the routine steps completed, in the order they were completed."""
 
@@ -66,11 +70,11 @@ class SessionRecord:
         """A short word for tables: finished, stopped at STEP, unfinished (killed?), manual."""
         if self.source != "live":
             return self.source
-        if self.finished:
-            return "finished"
         if self.finished is False:
-            return f"stopped at {self.stopped_at_step}" if self.stopped_at_step else "stopped"
-        return "unfinished"
+            word = f"stopped at {self.stopped_at_step}" if self.stopped_at_step else "stopped"
+        else:
+            word = "finished" if self.finished else "unfinished"
+        return word if self.counted else f"{word} (not counted)"
 
 
 SESSION_FIELDS: tuple[Field, ...] = tuple(

@@ -23,7 +23,7 @@ def sessions_in_last_24h(sessions: Iterable[SessionRecord], now: datetime) -> in
     """Sessions started in the 24 real hours up to and including `now`."""
     # In UTC: `zoned_now - 24h` would subtract wall-clock hours (23 or 25 real on DST days).
     end = require_aware(now, "now").astimezone(UTC)
-    return sum(1 for s in sessions if end - DAY < s.started_at <= end)
+    return sum(1 for s in sessions if s.counted and end - DAY < s.started_at <= end)
 
 
 def local_midnight(day: date, tz: tzinfo) -> datetime:
@@ -95,7 +95,7 @@ def compute_stats(
     days: int = 7,
 ) -> LogStats:
     """Everything `log stats` shows. Gaps are between sessions in the last `days` days."""
-    past = [s for s in sessions if s.started_at <= now]
+    past = [s for s in sessions if s.started_at <= now and s.counted]
     per_day = per_day_totals(past, now, tz, days)
     window_start = local_midnight(per_day[0].day, tz)
     gaps = gaps_seconds(s for s in past if s.started_at >= window_start)

@@ -103,15 +103,21 @@ class LogStore:
 
     # -- recorder API for the live player ---------------------------------------------------
 
-    def begin_session(self, routine: str, first_side: str, started_at: datetime) -> int:
-        """Record that a live session started; returns its id. Written immediately."""
+    def begin_session(
+        self, routine: str, first_side: str, started_at: datetime, *, counted: bool = True
+    ) -> int:
+        """Record that a live session started; returns its id. Written immediately.
+
+        A session that may not count yet (before its first pumping step) is begun with
+        `counted=False`, and `mark_counted` once it does.
+        """
         side = _check_side(first_side)
         when = to_db(require_aware(started_at, "started_at"))
         with self._db.write() as conn:
             cursor = conn.execute(
-                "INSERT INTO sessions (uid, source, started_at, routine, first_side) "
-                "VALUES (?, 'live', ?, ?, ?)",
-                (uuid.uuid4().hex, when, routine, side),
+                "INSERT INTO sessions (uid, source, started_at, routine, first_side, counted) "
+                "VALUES (?, 'live', ?, ?, ?, ?)",
+                (uuid.uuid4().hex, when, routine, side, int(counted)),
             )
         session_id = int(cast(int, cursor.lastrowid))
         log.debug("session %d begun (%s, %s first)", session_id, routine, side)
@@ -183,10 +189,17 @@ class LogStore:
                 (left, right, session_id),
             )
 
+    def mark_counted(self, session_id: int) -> None:
+        """The session reached pumping: it counts (goal, alternating sides)."""
+        with self._db.write() as conn:
+            self._require(conn, session_id)
+            conn.execute("UPDATE sessions SET counted = 1 WHERE id = ?", (session_id,))
+
     def next_first_side(self) -> Side:
-        """The side to start with: the other one than the last session's ("left" at first)."""
+        """The side to start with: the other one than the last counted session's ("left" at
+        first). A demo or a start stopped before pumping changes nothing."""
         rows = self._db.query(
-            "SELECT first_side FROM sessions WHERE first_side IS NOT NULL "
+            "SELECT first_side FROM sessions WHERE first_side IS NOT NULL AND counted = 1 "
             "ORDER BY started_at DESC, id DESC LIMIT 1"
         )
         if not rows:

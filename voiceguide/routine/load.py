@@ -68,9 +68,12 @@ class Routine:
     intro_first_run: tuple[str, ...] = ()
     """Spoken before the intro on the first session only (what it is, the safety line)."""
     intro_music: bool = False
+    counts: bool = True
+    """Its sessions count in the pumping log (goal, alternating sides): it has pumping steps
+    and does not say `counts = false` (a demo, a practice routine)."""
 
 
-_TOP_KEYS = {"format", "name", "title", "description", "intro", "closing", "steps"}
+_TOP_KEYS = {"format", "name", "title", "description", "counts", "intro", "closing", "steps"}
 _SECTION_KEYS = {"say", "first_run", "music"}
 _STEP_KEYS = {"id", "title", "say", "duration", "music", "pumping", "cues"}
 _RANGE_KEYS = {"min", "default", "max"}
@@ -136,7 +139,7 @@ class _Reader:
     def flag(self, table: dict[str, Any], key: str, where: str, default: bool) -> bool:
         value = table.get(key, default)
         if not isinstance(value, bool):
-            raise self.fail(f"{where}.{key}", "expected true or false")
+            raise self.fail(f"{where}.{key}" if where else key, "expected true or false")
         return value
 
     def seconds(self, value: object, where: str) -> float:
@@ -210,6 +213,7 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
         source=source,
         intro_first_run=first_run,
         intro_music=reader.flag(intro_table, "music", "intro", False),
+        counts=reader.flag(top, "counts", "", True) and any(s.pumping for s in steps),
     )
 
 
