@@ -85,4 +85,4 @@ test-load: venv audio
 	$(BIN)/python bench/live_under_load.py --runs 5
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist
