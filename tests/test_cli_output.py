@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli_helpers import invoke
+from cli_helpers import invoke, run_cli
 
 ESC_NOTE = "clears \x1b[2J the screen"
 LONG_NOTE = "a long note with a word-that-is-much-longer-than-the-column-is-wide in it"
@@ -41,3 +41,46 @@ def test_a_routine_with_a_control_character_is_refused_naming_the_line(tmp_path:
         f"error: {routine}: line 6: steps[0].say: control character \\x1b in the text"
         " (a terminal would act on it)"
     )
+
+
+def test_log_options_work_after_the_subcommand_too() -> None:
+    assert invoke("log", "add", "--left", "60").returncode == 0
+    result = invoke("log", "today", "--goal", "10", "--unit", "oz")
+    assert result.returncode == 0, result.stderr
+    assert "Last 24 hours: 1 of 10 sessions." in result.stdout
+    assert "2.0 oz" in result.stdout
+
+
+def test_a_missing_import_file_is_one_plain_line(tmp_path: Path) -> None:
+    result = invoke("log", "import", "--csv", tmp_path / "nope.csv")
+    assert result.returncode == 2
+    assert (
+        result.stderr == f"error: {tmp_path / 'nope.csv'}: cannot read: No such file or directory\n"
+    )
+
+
+def test_voices_name_each_voice_once_and_mark_the_default() -> None:
+    result = invoke("voices")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()]
+    assert len(rows) == len(set(rows))
+    (default,) = [line for line in result.stdout.splitlines() if "(default)" in line]
+    assert default.split()[0] == "en-gb"
+
+
+def test_routines_show_says_the_sides_not_the_placeholders() -> None:
+    result = invoke("routines", "show", "demo")
+    assert result.returncode == 0, result.stderr
+    assert "{first}" not in result.stdout and "{second}" not in result.stdout
+    assert "massaging the left breast" in result.stdout
+    assert "massaging the right breast" in result.stdout
+
+
+def test_a_voice_for_another_language_is_warned_about(tmp_path: Path) -> None:
+    routine = tmp_path / "r.toml"
+    routine.write_text('format = 1\ntitle = "T"\n[[steps]]\nid = "a"\ntitle = "A"\n'
+                       'say = "Breathe."\nduration = 5\n')  # fmt: skip
+    result = run_cli("render", "--routine", str(routine), "--voice", "fr", "--no-music",
+                     "-o", str(tmp_path / "x.wav"))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "warning: voice 'fr' speaks fr-fr; the routine's words are English" in result.stderr

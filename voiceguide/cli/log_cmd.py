@@ -133,30 +133,43 @@ def _amount_summary(sides: Mapping[Side, AmountSum], unit: Unit) -> str:
     return f"{total} ({each})"
 
 
-@app.callback(invoke_without_command=True)
-def main(
-    ctx: typer.Context,
-    unit: str | None = typer.Option(
-        None,
-        "--unit",
-        metavar="ml|oz",
-        help="Show amounts in ml or oz (default: amount_unit in config.toml, else ml).",
-    ),
-    goal: int | None = typer.Option(
-        None,
-        "--goal",
-        min=1,
-        max=24,
-        help="Sessions wanted per 24 hours (default: sessions_per_day in config.toml, else 8).",
-    ),
-    last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
-) -> None:
-    """The pumping log. Without a command: the last sessions as a table."""
+_UNIT_OPTION = typer.Option(
+    None,
+    "--unit",
+    metavar="ml|oz",
+    help="Show amounts in ml or oz (default: amount_unit in config.toml, else ml).",
+)
+_GOAL_OPTION = typer.Option(
+    None,
+    "--goal",
+    min=1,
+    max=24,
+    help="Sessions wanted per 24 hours (default: sessions_per_day in config.toml, else 8).",
+)
+
+
+def _give(ctx: typer.Context, unit: str | None, goal: int | None) -> None:
+    """Note `--unit`/`--goal` as given, before or after the subcommand (after wins)."""
     from voiceguide.logbook.units import parse_unit
 
     if unit is not None:
         parse_unit(unit)  # a wrong --unit is reported before anything else
-    ctx.meta[_GIVEN_KEY] = (unit, goal)
+    before_unit, before_goal = ctx.meta.get(_GIVEN_KEY, (None, None))
+    ctx.meta[_GIVEN_KEY] = (
+        before_unit if unit is None else unit,
+        before_goal if goal is None else goal,
+    )
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    unit: str | None = _UNIT_OPTION,
+    goal: int | None = _GOAL_OPTION,
+    last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
+) -> None:
+    """The pumping log. Without a command: the last sessions as a table."""
+    _give(ctx, unit, goal)
     if ctx.invoked_subcommand is None:
         with _open_store(ctx) as store:
             sessions = store.recent(last)
@@ -167,16 +180,21 @@ def main(
 def list_sessions(
     ctx: typer.Context,
     last: int = typer.Option(10, "--last", min=1, help="How many sessions to list."),
+    unit: str | None = _UNIT_OPTION,
 ) -> None:
     """The last sessions as a table, newest at the bottom."""
+    _give(ctx, unit, None)
     with _open_store(ctx) as store:
         sessions = store.recent(last)
     _show_sessions(ctx, sessions, _settings(ctx).unit, "No sessions logged yet.")
 
 
 @app.command()
-def today(ctx: typer.Context) -> None:
+def today(
+    ctx: typer.Context, unit: str | None = _UNIT_OPTION, goal: int | None = _GOAL_OPTION
+) -> None:
     """Today's sessions, today's total, and when the next session is due."""
+    _give(ctx, unit, goal)
     from voiceguide.logbook.stats import compute_stats, local_midnight
     from voiceguide.logbook.times import clock
 
@@ -202,6 +220,8 @@ def today(ctx: typer.Context) -> None:
 def stats(
     ctx: typer.Context,
     days: int = typer.Option(7, "--days", min=1, max=366, help="How many days to show."),
+    unit: str | None = _UNIT_OPTION,
+    goal: int | None = _GOAL_OPTION,
 ) -> None:
     """Daily totals, and the last 24 hours against the goal.
 
@@ -213,6 +233,7 @@ def stats(
     from voiceguide.logbook.times import clock
     from voiceguide.logbook.units import format_sum
 
+    _give(ctx, unit, goal)
     settings = _settings(ctx)
     tz, now = _local_zone(), datetime.now(UTC)
     with _open_store(ctx) as store:

@@ -83,12 +83,19 @@ def show(
 
     Each step with its duration (and range), whether music plays, and its cues.
     """
+    from voiceguide.mix.plan import fill_sides
     from voiceguide.routine.durations import format_seconds
     from voiceguide.routine.load import resolve
+    from voiceguide.sides import SIDES
 
     context = app_context(ctx)
     routine = resolve(name, context.paths.routines_dir)
     out = context.out
+    sided = any("{first}" in s.say or "{first}" in s.title for s in routine.steps)
+
+    def said(text: str) -> str:
+        return fill_sides(text, SIDES[0])
+
     out.print(f"{routine.title}", style="bold", markup=False)
     if routine.description:
         out.print(routine.description, markup=False)
@@ -100,19 +107,29 @@ def show(
         if span.is_range:
             length += f" ({format_seconds(span.min_seconds)}-{format_seconds(span.max_seconds)})"
         music = ", music" if step.music else ""
-        out.print(f"\n{index}. {step.title}  [{length}{music}]", markup=False)
-        out.print(f"   {step.say}", markup=False)
+        out.print(f"\n{index}. {said(step.title)}  [{length}{music}]", markup=False)
+        out.print(f"   {said(step.say)}", markup=False)
         for cue in step.cues:
-            out.print(f"   - at {format_seconds(abs(cue.at_seconds))}: {cue.text}", markup=False)
+            at = format_seconds(abs(cue.at_seconds))
+            out.print(f"   - at {at}: {said(cue.text)}", markup=False)
+    if sided:
+        out.print(
+            f"\nShown with the {SIDES[0]} side first; the first side alternates between sessions.",
+            markup=False,
+        )
 
 
 def voices(ctx: typer.Context) -> None:
     """List the espeak-ng voices usable with --voice."""
     from rich.table import Table
 
+    from voiceguide.errors import VoiceError
     from voiceguide.speech.engines import list_voices
 
-    table = Table("voice", "name", box=None, pad_edge=False)
-    for identifier, name in list_voices():
-        table.add_row(identifier, name)
+    voices = list_voices()
+    if not voices:
+        raise VoiceError("espeak-ng lists no voices: is it installed? (apt-get install espeak-ng)")
+    table = Table("voice", "name", "", box=None, pad_edge=False)
+    for identifier, name, default in voices:
+        table.add_row(identifier, name, "(default)" if default else "")
     app_context(ctx).out.print(table)

@@ -119,8 +119,10 @@ def read_csv(path: Path) -> list[SessionRecord]:
     try:
         # Bytes, not read_text: its newline translation would turn a CR inside a note into LF.
         text = path.read_bytes().decode("utf-8-sig")  # a spreadsheet may have added a BOM
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInputError(f"cannot read {path}: {exc}") from exc
+    except OSError as exc:
+        raise BadInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header: Sequence[str] = reader.fieldnames or ()
     missing = [c.name for c in _IMPORTED if c.name not in header and c.since_version == 1]

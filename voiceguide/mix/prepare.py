@@ -200,7 +200,12 @@ def prepare_session(
     settings = plan_settings(config, options)
     chosen = voice_settings(config, options)
     if chosen.voice:
-        check_voice(chosen.voice)
+        language = check_voice(chosen.voice)
+        if language is not None and not language.lower().startswith("en"):
+            warn(
+                f"voice {chosen.voice!r} speaks {language}; the routine's words are English and"
+                " will be read with that language's sounds (see `voiceguide voices`)"
+            )
     voice = Voice(chosen, paths.voice_cache_dir)
     music, description = music_stream(config, options, paths, warn)
     chime = bundled.load_chime(bundled.CHIME_FILE)

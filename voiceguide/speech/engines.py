@@ -196,20 +196,40 @@ def make_engine(name: str, voice: str | None, rate_wpm: int) -> SpeechEngine:
     return engine_class(voice, rate_wpm)
 
 
-def check_voice(voice: str) -> None:
-    """BadInputError unless espeak-ng knows `voice`: a language (en-us), a file or a name."""
+DEFAULT_VOICE_FILE = "gmw/en"
+"""The voice espeak-ng (and pyttsx3 on it) speaks with when none is chosen."""
+
+
+def check_voice(voice: str) -> str | None:
+    """The language of `voice` (e.g. "en-us"); BadInputError unless espeak-ng knows it (a
+    language, a file or a name). None when espeak-ng cannot list its voices."""
     table = _voice_table()
     if not table:
-        return  # cannot list them: let the engine decide
-    known = {cell.lower() for row in table for cell in row}
-    known |= {file.rsplit("/", 1)[-1].lower() for _, _, file in table}
-    if voice.split("+", 1)[0].lower() not in known:
-        raise BadInputError(f"unknown voice {voice!r} (see `voiceguide voices` for the choices)")
+        return None  # cannot list them: let the engine decide
+    wanted = voice.split("+", 1)[0].lower()
+    for language, name, file in table:
+        if wanted in {
+            language.lower(),
+            name.lower(),
+            file.lower(),
+            file.rsplit("/", 1)[-1].lower(),
+        }:
+            return language
+    raise BadInputError(f"unknown voice {voice!r} (see `voiceguide voices` for the choices)")
 
 
-def list_voices() -> list[tuple[str, str]]:
-    """(language, name) of the espeak-ng voices, for `--voice`."""
-    return [(language, name) for language, name, _ in _voice_table()]
+def list_voices() -> list[tuple[str, str, bool]]:
+    """(what to give --voice, name, is the default) for each espeak-ng voice.
+
+    A language that several voices share (yue) is given by the voice's file instead, so
+    every row names one voice.
+    """
+    table = _voice_table()
+    languages = [language for language, _, _ in table]
+    return [
+        (language if languages.count(language) == 1 else file, name, file == DEFAULT_VOICE_FILE)
+        for language, name, file in table
+    ]
 
 
 def _voice_table() -> list[tuple[str, str, str]]:
