@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-import tomllib
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from voiceguide.errors import BadInputError
+from voiceguide.errors import BadInputError, shown
+from voiceguide.reading import decode_text, read_user_file
+from voiceguide.tomlfile import TomlError, parse_toml
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+MAX_SETTING_CHARS = 4096
+"""A setting's text is a name or a path, and a path is at most 4096 bytes on Linux (PATH_MAX)."""
+MAX_CONFIG_BYTES = 1 << 20
+"""A settings file is a few hundred bytes; 1 MiB is room for any comments a user writes."""
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,9 @@ class Bounds:
     def check(self, value: float, where: str) -> float:
         """`value` if it lies within the bounds (NaN never does); else a BadInputError."""
         if not self.low <= value <= self.high:
+            got = shown(value) if isinstance(value, int) and abs(value) > 1e15 else f"{value:g}"
             raise BadInputError(
-                f"{where}: expected {self.low:g} to {self.high:g} {self.unit}, got {value:g}"
+                f"{where}: expected {self.low:g} to {self.high:g} {self.unit}, got {got}"
             )
         return value
 
@@ -56,6 +65,13 @@ BOUNDS: dict[str, Bounds] = {
     # Quiet background music (-40) to loud pop masters (-10); the renderer's limiter does the rest.
     "music_loudness_lufs": Bounds(-40, -10, "LUFS"),
     "sessions_per_day": Bounds(1, 24, "sessions"),
+    # A routine's numbers (checked by routine/load.py). A step of pumping or massage lasts
+    # minutes; 2 h is far beyond any, and keeps every frame count small.
+    "step_seconds": Bounds(0, 2 * 3600, "seconds"),
+    # A pumping session is 20-30 min. Every step at its longest, a session's steps must fit
+    # in 3 h, so that with its spoken lines it fits the live output's one buffer (simpleaudio
+    # plays at most 2 GiB at once: 3 h 22 min of 44.1 kHz stereo) and a render stays < 2 GiB.
+    "session_seconds": Bounds(0, 3 * 3600, "seconds"),
 }
 """One declaration of every number's range; the settings file and the options both use it."""
 
@@ -75,31 +91,46 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
+def _check_text(path: Path, key: str, value: str) -> None:
+    """A setting's text: a name or a path, so no control characters and no longer than a path."""
+    if len(value) > MAX_SETTING_CHARS:
+        raise BadInputError(f"{path}: {key}: longer than {MAX_SETTING_CHARS} characters")
+    control = _CONTROL.search(value)
+    if control is not None:
+        raise BadInputError(
+            f"{path}: {key}: control character \\x{ord(control.group()):02x} in the text"
+        )
+
+
 def load_config(path: Path) -> Config:
-    """Read config.toml; a missing file means defaults."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    """Read config.toml; a missing file (not a broken link to one) means defaults."""
+    if not path.exists() and not path.is_symlink():
         return Config()
-    except (OSError, UnicodeDecodeError) as err:
-        raise BadInputError(f"{path}: cannot read settings: {err}") from None
+    text = decode_text(read_user_file(path, limit_bytes=MAX_CONFIG_BYTES, what="settings"), path)
     try:
-        data: dict[str, Any] = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        data = parse_toml(text)
+    except TomlError as err:
         raise BadInputError(f"{path}: {err}") from None
     known = {f.name for f in fields(Config)}
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in known:
             raise BadInputError(
-                f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})"
+                f"{path}: unknown setting {shown(key)} (known: {', '.join(sorted(known))})"
             )
         if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
-            raise BadInputError(f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {value!r}")
-        values[key] = float(value) if float in _TYPES[key] else value  # type: ignore[arg-type]
+            raise BadInputError(
+                f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {shown(value)}"
+            )
+        if isinstance(value, str):
+            _check_text(path, key, value)
+        if float in _TYPES[key] and isinstance(value, int):
+            # An integer too large for a float is out of every bound anyway.
+            BOUNDS[key].check(value, f"{path}: {key}")
+        values[key] = float(value) if float in _TYPES[key] else value
     config = replace(Config(), **values)
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
-    for key, bounds in BOUNDS.items():
-        bounds.check(getattr(config, key), f"{path}: {key}")
+    for key in known & BOUNDS.keys():
+        BOUNDS[key].check(getattr(config, key), f"{path}: {key}")
     return config

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
+import reprlib
 from enum import IntEnum
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlevel = 3
+
+
+def shown(value: object) -> str:
+    """A value from the user's file, for an error message: its repr, cut short.
+
+    A 900 KB text or an array nested 500 deep must not become a 900 KB (or crashing) error line.
+    """
+    return _SHOWN.repr(value)
 
 
 class ExitStatus(IntEnum):
@@ -42,6 +55,11 @@ class RoutineError(BadInputError):
 
 class MusicError(VoiceguideError):
     """A music file or playlist that cannot be read."""
+
+
+class PlaylistFileError(MusicError, BadInputError):
+    """A playlist file that is not one (binary, no [playlist] section, a device): bad input,
+    exit 2, and a MusicError to the code that lists playlists and skips a broken one."""
 
 
 class OutputError(VoiceguideError):

@@ -43,7 +43,7 @@ def _folder(path: Path) -> Path:
     return path.parent if str(path.parent) else Path()
 
 
-def _what_it_is(mode: int) -> str | None:
+def file_kind(mode: int) -> str | None:
     """What a non-regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
@@ -88,7 +88,7 @@ def check_target(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> Non
         return
     except OSError as exc:
         raise BadInputError(f"{path}: cannot be checked: {exc.strerror or exc}") from None
-    kind = _what_it_is(found.st_mode)
+    kind = file_kind(found.st_mode)
     if kind is not None:
         raise BadInputError(
             f"{path}: is {kind}; voiceguide writes only to a new file or over a regular file"

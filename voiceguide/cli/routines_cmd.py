@@ -33,11 +33,19 @@ def _length(ctx: typer.Context, routine: Routine) -> str:
 
 @app.callback()
 def list_routines(ctx: typer.Context) -> None:
-    """List the built-in routines and yours."""
+    """List the built-in routines and yours.
+
+    A routine file that cannot be used is listed as broken, with a warning saying why; the
+    others are listed as usual and the exit status is 0 (as `playlist list` does): the
+    listing itself worked, and `routines check FILE` is the command that fails on a bad file.
+    """
     if ctx.invoked_subcommand is not None:
         return
     from rich.table import Table
+    from rich.text import Text
 
+    from voiceguide.cli.console import printable, warn
+    from voiceguide.errors import BadInputError
     from voiceguide.routine.load import builtin_names, load_builtin, load_file, user_routine_files
 
     context = app_context(ctx)
@@ -47,13 +55,26 @@ def list_routines(ctx: typer.Context) -> None:
         table.add_row(
             name, routine.title, str(len(routine.steps)), _length(ctx, routine), "built-in"
         )
+    problems: list[str] = []
     for path in user_routine_files(context.paths.routines_dir):
-        routine = load_file(path)
+        where = Text(printable(str(path)))
+        try:
+            routine = load_file(path)
+        except BadInputError as err:
+            problems.append(str(err))
+            table.add_row(Text(printable(path.stem)), "(broken: see below)", "?", "?", where)
+            continue
         table.add_row(
-            path.stem, routine.title, str(len(routine.steps)), _length(ctx, routine), str(path)
+            Text(printable(path.stem)),
+            Text(printable(routine.title)),
+            str(len(routine.steps)),
+            _length(ctx, routine),
+            where,
         )
     context.out.print(table)
     context.out.print(f"Your routines folder: {context.paths.routines_dir}", markup=False)
+    for problem in problems:
+        warn(printable(problem))
 
 
 @app.command("check")

@@ -21,10 +21,14 @@ from voiceguide.errors import BadInputError
 from voiceguide.files import PRIVATE_MODE, write_file
 from voiceguide.logbook.records import SESSION_FIELDS, SessionRecord
 from voiceguide.logbook.store import LogStore
+from voiceguide.reading import decode_text, read_user_file
 
 FORMAT_NAME = "voiceguide-log"
 FORMAT_VERSION = 2
 """2 added `counted`."""
+MAX_CSV_BYTES = 50 << 20
+"""Ten years of eight sessions a day is about 8 MB of CSV; 50 MiB is far past any real log and
+still parses in seconds."""
 CSV_COLUMNS = tuple(column.name for column in SESSION_FIELDS)
 _IMPORTED = tuple(column for column in SESSION_FIELDS if not column.assigned)
 
@@ -116,13 +120,9 @@ def _parse_row(source: str, line: int, row: dict[str, str | None]) -> SessionRec
 
 def read_csv(path: Path) -> list[SessionRecord]:
     """Parse a CSV export; every row is checked before anything is returned."""
-    try:
-        # Bytes, not read_text: its newline translation would turn a CR inside a note into LF.
-        text = path.read_bytes().decode("utf-8-sig")  # a spreadsheet may have added a BOM
-    except OSError as exc:
-        raise BadInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise BadInputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    # Bytes, not read_text: its newline translation would turn a CR inside a note into LF.
+    # decode_text drops the BOM a spreadsheet may have added.
+    text = decode_text(read_user_file(path, limit_bytes=MAX_CSV_BYTES, what=""), path)
     reader = csv.DictReader(io.StringIO(text, newline=""))
     header: Sequence[str] = reader.fieldnames or ()
     missing = [c.name for c in _IMPORTED if c.name not in header and c.since_version == 1]

@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from voiceguide.logbook.times import from_db, to_db
+from voiceguide.errors import shown
+from voiceguide.logbook.times import check_year, from_db, to_db
 from voiceguide.logbook.units import MAX_ML_PER_SIDE
 
 FORMULA_STARTS = "=+-@\t\r"
@@ -86,7 +87,7 @@ class Codec:
 def _choice(values: tuple[str, ...]) -> Callable[[str], str]:
     def parse(text: str) -> str:
         if text not in values:
-            raise ValueError(f"{text!r} is not {' or '.join(values)}")
+            raise ValueError(f"{shown(text)} is not {' or '.join(values)}")
         return text
 
     return parse
@@ -94,9 +95,10 @@ def _choice(values: tuple[str, ...]) -> Callable[[str], str]:
 
 def _time(text: str) -> Any:
     try:
-        return from_db(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not an ISO-8601 time with offset") from None
+        moment = from_db(text)
+    except (ValueError, OverflowError):
+        raise ValueError(f"{shown(text)} is not an ISO-8601 time with offset") from None
+    return check_year(moment, shown(text))
 
 
 def _number(maximum: float | None = None) -> Callable[[str], float]:
@@ -104,11 +106,14 @@ def _number(maximum: float | None = None) -> Callable[[str], float]:
         try:
             number = float(text)
         except ValueError:
-            raise ValueError(f"{text!r} is not a number") from None
-        if not math.isfinite(number) or number < 0:
-            raise ValueError(f"{text!r} must be zero or more")
+            raise ValueError(f"{shown(text)} is not a number") from None
+        if not math.isfinite(number):
+            raise ValueError(f"{shown(text)} is not a finite number")
+        if number < 0:
+            raise ValueError(f"{shown(text)} must be zero or more")
         if maximum is not None and number > maximum:
-            raise ValueError(f"{text} is over {maximum:g}")
+            written = text if len(text) <= 40 else shown(text)
+            raise ValueError(f"{written} is over {maximum:g}")
         return number
 
     return parse
@@ -127,7 +132,7 @@ def _flag(text: str) -> bool:
 def _steps(text: str) -> tuple[str, ...]:
     try:
         steps = json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):  # lists nested thousands deep
         steps = None
     if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
         raise ValueError('expected a JSON list of step ids, e.g. ["massage", "pump"]')

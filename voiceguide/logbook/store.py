@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, cast
 
-from voiceguide.errors import BadInputError
+from voiceguide.errors import BadInputError, shown
 from voiceguide.logbook import dbfile
 from voiceguide.logbook.database import Database, LogWriteError
 from voiceguide.logbook.dbfile import LogFileError
@@ -49,11 +49,15 @@ _INSERT = (
 )
 
 
+MAX_ROW_ID = 2**63 - 1
+"""SQLite's largest integer: no session has a larger id, and sqlite3 cannot even ask for one."""
+
+
 class UnknownSessionError(BadInputError):
     """An id that names no session in the log."""
 
     def __init__(self, session_id: int) -> None:
-        super().__init__(f"no session with id {session_id} in the log")
+        super().__init__(f"no session with id {shown(session_id)} in the log")
         self.session_id = session_id
 
 
@@ -98,7 +102,10 @@ class LogStore:
 
     @staticmethod
     def _require(conn: sqlite3.Connection, session_id: int) -> None:
-        if not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchall():
+        if (
+            not 0 < session_id <= MAX_ROW_ID
+            or not conn.execute("SELECT 1 FROM sessions WHERE id = ?", (session_id,)).fetchall()
+        ):
             raise UnknownSessionError(session_id)
 
     # -- recorder API for the live player ---------------------------------------------------
@@ -302,6 +309,8 @@ class LogStore:
 
     def get(self, session_id: int) -> SessionRecord:
         """One session by id (UnknownSessionError if there is none)."""
+        if not 0 < session_id <= MAX_ROW_ID:
+            raise UnknownSessionError(session_id)
         found = self._select("WHERE id = ?", (session_id,))
         if not found:
             raise UnknownSessionError(session_id)
@@ -325,7 +334,7 @@ class LogStore:
     def recent(self, limit: int) -> list[SessionRecord]:
         """The last `limit` sessions, oldest first (so the newest is at the bottom)."""
         where = "WHERE id IN (SELECT id FROM sessions ORDER BY started_at DESC, id DESC LIMIT ?)"
-        return self._select(where, (max(0, limit),))
+        return self._select(where, (min(max(0, limit), MAX_ROW_ID),))
 
     def _select(self, where: str, params: Iterable[Any]) -> list[SessionRecord]:
         params = tuple(params)

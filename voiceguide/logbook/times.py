@@ -10,11 +10,16 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from voiceguide.errors import BadInputError
+from voiceguide.errors import BadInputError, shown
 
 log = logging.getLogger(__name__)
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+EARLIEST_YEAR = 2000
+"""No log goes back further: an earlier year is a typing mistake (0224 for 2024), and year 1
+in a zone west of UTC is not a time Python can hold in UTC."""
+LATEST_YEAR = 2099
+"""Far beyond any clock skew (a time in the future is refused anyway, except in an import)."""
 _LOCALTIME = Path("/etc/localtime")
 
 
@@ -36,6 +41,13 @@ def from_db(text: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"time without a UTC offset: {text!r}")
     return moment.astimezone(UTC)
+
+
+def check_year(moment: datetime, shown_as: str) -> datetime:
+    """`moment` if its year lies in the log's range; else ValueError naming `shown_as`."""
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"{shown_as} is not between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment
 
 
 def clock(moment: datetime, tz: tzinfo) -> str:
@@ -107,7 +119,11 @@ def parse_when(text: str, now: datetime, tz: tzinfo) -> datetime:
     except ValueError:
         parsed = None
     if parsed is None or ":" not in raw:
-        raise BadInputError(f"time {text!r} not understood: use HH:MM or 'YYYY-MM-DD HH:MM'")
+        raise BadInputError(f"time {shown(text)} not understood: use HH:MM or 'YYYY-MM-DD HH:MM'")
+    try:
+        check_year(parsed, f"time {shown(text)}")
+    except ValueError as err:
+        raise BadInputError(str(err)) from None
     moment = parsed if parsed.tzinfo is not None else local_datetime(parsed, tz, text)
     if moment > now:
         raise BadInputError(f"time {text!r} is in the future (now it is {clock(now, tz)})")

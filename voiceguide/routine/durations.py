@@ -5,37 +5,52 @@ The one module that turns seconds into text for people, whatever the command.
 
 from __future__ import annotations
 
+import math
 import re
+
+from voiceguide.errors import shown
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(h|m|s)")
 _WHOLE = re.compile(r"\s*(?:\d+(?:\.\d+)?\s*[hms]\s*)+")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?")
+"""Plain seconds in text, as "90" or "1.5e2"; not Python's "nan", "inf" or "1_000"."""
 
 
 def parse_seconds(value: object) -> float:
     """A duration in seconds from a number or a string like "1m30s"; ValueError if not one.
 
-    Negative and zero durations are rejected: a routine step cannot last no time.
+    Negative and zero durations are rejected: a routine step cannot last no time; so are
+    NaN and infinity (`nan`, `inf` and `1e400` are TOML numbers, and Python reads them in text).
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected a duration, got {value!r}")
+        raise ValueError(f"expected a duration, got {shown(value)}")
     if isinstance(value, int | float):
-        seconds = float(value)
+        seconds = _as_float(value)
     elif isinstance(value, str):
         text = value.strip().lower()
-        try:
-            seconds = float(text)
-        except ValueError:
-            if not _WHOLE.fullmatch(text):
-                raise ValueError(
-                    f'cannot read duration {value!r} (use seconds, "90s", "6m" or "1m30s")'
-                ) from None
+        if _WHOLE.fullmatch(text):
             factors = {"h": 3600.0, "m": 60.0, "s": 1.0}
             seconds = sum(float(n) * factors[u] for n, u in _PART.findall(text))
+        elif _NUMBER.fullmatch(text):
+            seconds = float(text)
+        else:
+            raise ValueError(
+                f'cannot read duration {shown(value)} (use seconds, "90s", "6m" or "1m30s")'
+            )
     else:
-        raise ValueError(f"expected a duration, got {value!r}")
+        raise ValueError(f"expected a duration, got {shown(value)}")
+    if not math.isfinite(seconds):
+        raise ValueError(f"duration must be a finite number, got {shown(value)}")
     if seconds <= 0:
-        raise ValueError(f"duration must be positive, got {value!r}")
+        raise ValueError(f"duration must be positive, got {shown(value)}")
     return seconds
+
+
+def _as_float(value: int | float) -> float:
+    try:
+        return float(value)
+    except OverflowError:  # an integer beyond any float: as good as infinite
+        return math.inf
 
 
 def format_seconds(seconds: float) -> str:

@@ -2,17 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import re
-import tomllib
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from voiceguide.errors import BadInputError, RoutineError
-from voiceguide.routine.durations import parse_seconds
+from voiceguide.config import BOUNDS
+from voiceguide.errors import BadInputError, RoutineError, shown
+from voiceguide.reading import decode_text, read_user_file
+from voiceguide.routine.durations import format_minutes, parse_seconds
+from voiceguide.tomlfile import TomlError, parse_toml
 
 FORMAT_VERSION = 1
+MAX_ROUTINE_BYTES = 1 << 20
+"""The built-in routine is 6 KB; a routine of 1 MiB would take hours to say."""
+MAX_TEXT_CHARS = 1000
+"""One spoken text (a step's `say`, a cue, an intro line): about a minute of speech. The speech
+engines take time and memory beyond all proportion on long texts (20,000 characters: 61 s
+and 1.9 GB), and nobody follows a minute of instructions with busy hands."""
+MAX_SPOKEN_CHARS = 20_000
+"""All of a routine's texts together: about 20 minutes of speech at 150 words a minute (the
+built-in routine has 3,000). Bounds the time `routines check` and a render spend on speech."""
+MAX_STEPS = 100
+"""A step too short for its announcement and chime grows to fit them: the step count bounds
+how much a session can grow beyond its steps' durations (the built-in routine has 6)."""
+MAX_TEXTS = 500
+"""Spoken texts in all (steps, cues, intro, closing): each is a clip to synthesize."""
 CUE_KINDS = ("tip", "say")
 BUILTIN_SOURCE = "built-in:"
 """How `Routine.source` starts for a routine shipped with voiceguide (no file of the user's)."""
@@ -91,6 +110,8 @@ class _Reader:
     def __init__(self, source: str, text: str) -> None:
         self.source = source
         self.text = text
+        self.spoken_chars = 0
+        self.spoken_texts = 0
 
     def fail(self, where: str, problem: str) -> RoutineError:
         return RoutineError(self.source, where, problem, _line_of(self.text, where))
@@ -119,11 +140,31 @@ class _Reader:
         items = [value] if isinstance(value, str) else value
         if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
             raise self.fail(where, "expected text or a list of texts")
-        return tuple(self.checked_text(i, where) for i in items)
+        return tuple(self.spoken(self.checked_text(i, where), where) for i in items)
+
+    def spoken(self, text: str, where: str) -> str:
+        """`text`, counted against the routine's limits on speech."""
+        self.spoken_chars += len(text)
+        self.spoken_texts += 1
+        if self.spoken_chars > MAX_SPOKEN_CHARS:
+            raise self.fail(
+                where,
+                f"the routine says more than {MAX_SPOKEN_CHARS:,} characters in all "
+                "(about 20 minutes of speech)",
+            )
+        if self.spoken_texts > MAX_TEXTS:
+            raise self.fail(where, f"the routine has more than {MAX_TEXTS} spoken texts")
+        return text
 
     def checked_text(self, value: str, where: str) -> str:
         """Whitespace folded; a placeholder other than {first}/{second} is an error (a typo
         such as {thrid} would otherwise be spoken literally)."""
+        if len(value) > MAX_TEXT_CHARS:
+            raise self.fail(
+                where,
+                f"text of {len(value):,} characters; at most {MAX_TEXT_CHARS:,} "
+                "(about a minute of speech)",
+            )
         control = _CONTROL.search(value.replace("\n", " ").replace("\t", " "))
         if control:
             code = f"\\x{ord(control.group()):02x}"
@@ -143,10 +184,17 @@ class _Reader:
         return value
 
     def seconds(self, value: object, where: str) -> float:
+        """A duration within a step's bounds (finite, positive, at most 2 h)."""
         try:
-            return parse_seconds(value)
+            seconds = parse_seconds(value)
         except ValueError as err:
             raise self.fail(where, str(err)) from None
+        longest = BOUNDS["step_seconds"].high
+        if seconds > longest:
+            raise self.fail(
+                where, f"{shown(value)} is longer than a step may last ({format_minutes(longest)})"
+            )
+        return seconds
 
     def duration(self, value: object, where: str) -> DurationRange:
         if isinstance(value, dict):
@@ -158,7 +206,8 @@ class _Reader:
             default = self.seconds(table["default"], f"{where}.default")
             high = self.seconds(table["max"], f"{where}.max")
             if low > high:
-                raise self.fail(where, f"min ({table['min']}) is greater than max ({table['max']})")
+                low_shown, high_shown = _as_written(table["min"]), _as_written(table["max"])
+                raise self.fail(where, f"min ({low_shown}) is greater than max ({high_shown})")
             if not low <= default <= high:
                 raise self.fail(f"{where}.default", "default must lie between min and max")
             return DurationRange(low, default, high)
@@ -167,18 +216,18 @@ class _Reader:
 
 def parse_routine(text: str, source: str, name: str) -> Routine:
     """Validate routine TOML text; `source` names the file in every error."""
+    text = text.removeprefix("\ufeff")  # a BOM, as an editor on Windows writes
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        match = re.search(r"\(at line (\d+), column \d+\)", str(err))
-        line = int(match.group(1)) if match else None
-        problem = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
-        raise RoutineError(source, "", f"TOML syntax error: {problem}", line) from None
+        data = parse_toml(text)
+    except TomlError as err:
+        raise RoutineError(source, "", err.problem, err.line) from None
     reader = _Reader(source, text)
     top = reader.table(data, "", _TOP_KEYS)
     version = top.get("format")
-    if version != FORMAT_VERSION:
-        raise reader.fail("format", f"expected format = {FORMAT_VERSION}, got {version!r}")
+    # `format = true` and `format = 1.0` equal 1 in Python; only the integer 1 is the format.
+    if type(version) is not int or version != FORMAT_VERSION:
+        raise reader.fail("format", f"expected format = {FORMAT_VERSION}, got {shown(version)}")
+    display_name = reader.text_value(top, "name", "", required=False) or name
     title = reader.text_value(top, "title", "", required=True)
     description = reader.text_value(top, "description", "", required=False)
     intro_table = reader.table(top.get("intro", {}), "intro", _SECTION_KEYS)
@@ -195,6 +244,8 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
         raise reader.fail("steps", "the routine has no steps")
     if not isinstance(raw_steps, list):
         raise reader.fail("steps", "expected [[steps]] tables")
+    if len(raw_steps) > MAX_STEPS:
+        raise reader.fail(f"steps[{MAX_STEPS}]", f"more than {MAX_STEPS} steps")
     steps: list[Step] = []
     for index, raw in enumerate(raw_steps):
         steps.append(_read_step(reader, raw, f"steps[{index}]"))
@@ -203,8 +254,9 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
         if step.id in seen:
             raise reader.fail(f"steps[{index}].id", f"duplicate step id {step.id!r}")
         seen.add(step.id)
+    _check_session_length(reader, steps)
     return Routine(
-        name=str(top.get("name", name)),
+        name=display_name,
         title=title,
         description=description,
         intro=intro,
@@ -223,7 +275,7 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
     if not _ID.match(step_id):
         raise reader.fail(f"{where}.id", "use lower-case letters, digits, '-' or '_'")
     title = reader.text_value(table, "title", where, required=True)
-    say = reader.text_value(table, "say", where, required=True)
+    say = reader.spoken(reader.text_value(table, "say", where, required=True), f"{where}.say")
     if "duration" not in table:
         raise reader.fail(where, "missing 'duration'")
     duration = reader.duration(table["duration"], f"{where}.duration")
@@ -236,7 +288,9 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
     for index, raw_cue in enumerate(raw_cues):
         cue_where = f"{where}.cues[{index}]"
         cue = reader.table(raw_cue, cue_where, _CUE_KEYS)
-        text = reader.text_value(cue, "say", cue_where, required=True)
+        text = reader.spoken(
+            reader.text_value(cue, "say", cue_where, required=True), f"{cue_where}.say"
+        )
         kind = cue.get("kind", "tip")
         if kind not in CUE_KINDS:
             raise reader.fail(f"{cue_where}.kind", f"expected one of {', '.join(CUE_KINDS)}")
@@ -248,6 +302,26 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
             raise reader.fail(f"{cue_where}.at", "lies beyond the end of the step")
         cues.append(StepCue(-at_seconds if from_end else at_seconds, text, kind))
     return Step(step_id, title, say, duration, music, tuple(cues), pumping)
+
+
+def _as_written(value: object) -> str:
+    """A duration as the user wrote it (7m, 90), cut short if it is long."""
+    text = str(value) if isinstance(value, int | float) else value
+    return text if isinstance(text, str) and len(text) <= 60 else shown(value)
+
+
+def _check_session_length(reader: _Reader, steps: list[Step]) -> None:
+    """Every step at its longest, the steps must fit in a session (config.BOUNDS)."""
+    longest = BOUNDS["session_seconds"].high
+    total = 0.0
+    for index, step in enumerate(steps):
+        total += step.duration.max_seconds
+        if total > longest:
+            raise reader.fail(
+                f"steps[{index}].duration",
+                f"the steps up to this one last {format_minutes(total)} (each at its longest);"
+                f" a session may last at most {format_minutes(longest)}",
+            )
 
 
 def _line_of(text: str, where: str) -> int | None:
@@ -295,16 +369,13 @@ def load_builtin(name: str) -> Routine:
 
 
 def load_file(path: Path) -> Routine:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise BadInputError(f"{path}: cannot read routine: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise RoutineError(str(path), "", "not UTF-8 text") from None
-    return parse_routine(text, str(path), path.stem)
+    """The routine in the TOML file at `path` (RoutineError or BadInputError, naming it)."""
+    data = read_user_file(path, limit_bytes=MAX_ROUTINE_BYTES, what="routine")
+    return parse_routine(decode_text(data, path), str(path), path.stem)
 
 
 def user_routine_files(routines_dir: Path) -> list[Path]:
+    """The `*.toml` names in the routines folder, whatever they are (load_file checks each)."""
     if not routines_dir.is_dir():
         return []
     return sorted(routines_dir.glob("*.toml"))
@@ -313,14 +384,23 @@ def user_routine_files(routines_dir: Path) -> list[Path]:
 def resolve(spec: str, routines_dir: Path) -> Routine:
     """A routine by file path, user routine name, or built-in name, in that order."""
     path = Path(spec).expanduser()
-    if spec.endswith(".toml") or path.is_file():
-        if not path.is_file():
-            raise BadInputError(f"{spec}: no such routine file")
+    if spec.endswith(".toml") or _stat_mode(path, stat.S_ISREG):
         return load_file(path)
     user = routines_dir / f"{spec}.toml"
-    if user.is_file():
+    # Anything of that name in the routines folder is meant as the routine: load_file says
+    # what is wrong with a FIFO or a broken link there.
+    if _stat_mode(user, lambda mode: not stat.S_ISDIR(mode), follow=False):
         return load_file(user)
     if spec in builtin_names():
         return load_builtin(spec)
     known = sorted({*builtin_names(), *(p.stem for p in user_routine_files(routines_dir))})
-    raise BadInputError(f"unknown routine {spec!r} (known: {', '.join(known)})")
+    raise BadInputError(f"unknown routine {shown(spec)} (known: {', '.join(known)})")
+
+
+def _stat_mode(path: Path, test: Callable[[int], bool], *, follow: bool = True) -> bool:
+    """`test(mode)` of what is at `path`; False if nothing is (or the name is too long)."""
+    try:
+        found = os.stat(path) if follow else os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return test(found.st_mode)

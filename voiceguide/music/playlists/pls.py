@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from voiceguide.errors import MusicError
+from voiceguide.errors import PlaylistFileError
 from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
@@ -35,7 +35,7 @@ class _Slot:
 def parse_pls(path: Path) -> ParsedPlaylist:
     """Read a .pls file; entries come in the order of their numbers, not of the lines.
 
-    A file without a `[playlist]` header raises MusicError naming the first line that is
+    A file without a `[playlist]` header raises PlaylistFileError naming the first line that is
     not part of a PLS playlist. Remote URLs are skipped with a warning naming the line.
     """
     lines, warnings = read_lines(path, warn_on_fallback=False)
@@ -78,8 +78,8 @@ def parse_pls(path: Path) -> ParsedPlaylist:
     return parsed
 
 
-def _not_pls(path: Path, line: int) -> MusicError:
-    return MusicError(f"{path}:{line}: not a PLS playlist (expected a [playlist] section)")
+def _not_pls(path: Path, line: int) -> PlaylistFileError:
+    return PlaylistFileError(f"{path}:{line}: not a PLS playlist (expected a [playlist] section)")
 
 
 def _add_slot(parsed: ParsedPlaylist, slot: _Slot, base_dir: Path) -> None:
