@@ -38,7 +38,7 @@ def _refusal(path: Path, mode: int) -> str | None:
         return None
     if os.path.islink(path):
         target = os.path.realpath(path)
-        return f"it is a symbolic link to {kind.removeprefix('a ')} ({target}), not a regular file"
+        return f"it is a symbolic link to {kind} ({target}), not a regular file"
     return f"it is {kind}, not a regular file"
 
 

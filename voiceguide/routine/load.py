@@ -226,7 +226,8 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
     version = top.get("format")
     # `format = true` and `format = 1.0` equal 1 in Python; only the integer 1 is the format.
     if type(version) is not int or version != FORMAT_VERSION:
-        raise reader.fail("format", f"expected format = {FORMAT_VERSION}, got {shown(version)}")
+        got = str(version).lower() if isinstance(version, bool) else shown(version)
+        raise reader.fail("format", f"expected format = {FORMAT_VERSION}, got {got}")
     display_name = reader.text_value(top, "name", "", required=False) or name
     title = reader.text_value(top, "title", "", required=True)
     description = reader.text_value(top, "description", "", required=False)
