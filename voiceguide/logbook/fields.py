@@ -17,12 +17,15 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from voiceguide.errors import shown
 from voiceguide.logbook.times import check_year, from_db, to_db
 from voiceguide.logbook.units import MAX_ML_PER_SIDE
 
+MAX_PUMPING_SECONDS = 24 * 3600.0
+"""Pumping time of one session: a day is past any session, and keeps sums of them finite."""
 FORMULA_STARTS = "=+-@\t\r"
 """What makes a spreadsheet read a cell as a formula (OWASP's list)."""
 _ESCAPED = re.compile(f"'*[{re.escape(FORMULA_STARTS)}]")
@@ -96,7 +99,9 @@ def _choice(values: tuple[str, ...]) -> Callable[[str], str]:
 def _time(text: str) -> Any:
     try:
         moment = from_db(text)
-    except (ValueError, OverflowError):
+    except OverflowError:  # year 9999 west of UTC: past what a datetime holds
+        moment = datetime.max.replace(tzinfo=UTC)
+    except ValueError:
         raise ValueError(f"{shown(text)} is not an ISO-8601 time with offset") from None
     return check_year(moment, shown(text))
 
@@ -167,7 +172,7 @@ COUNTED = Codec(
     parse=_flag, empty=True, to_db=int, from_db=bool, to_cell=lambda value: str(int(value))
 )
 """Whether a session counts (goal, alternating sides); a file from before it: yes."""
-SECONDS = Codec(parse=_number(), empty=0.0, from_db=float)
+SECONDS = Codec(parse=_number(MAX_PUMPING_SECONDS), empty=0.0, from_db=float)
 AMOUNT_ML = Codec(parse=_number(MAX_ML_PER_SIDE))
 STEPS = Codec(
     parse=_steps,
