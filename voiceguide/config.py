@@ -69,8 +69,8 @@ BOUNDS: dict[str, Bounds] = {
     # minutes; 2 h is far beyond any, and keeps every frame count small.
     "step_seconds": Bounds(0, 2 * 3600, "seconds"),
     # A pumping session is 20-30 min. Every step at its longest, a session's steps must fit
-    # in 3 h, so that with its spoken lines it fits the live output's one buffer (simpleaudio
-    # plays at most 2 GiB at once: 3 h 22 min of 44.1 kHz stereo) and a render stays < 2 GiB.
+    # in 3 h: that leaves 22 min for the spoken lines around them in the live output's one
+    # buffer (simpleaudio plays at most 2 GiB at once: 3 h 22 min of 44.1 kHz stereo).
     "session_seconds": Bounds(0, 3 * 3600, "seconds"),
 }
 """One declaration of every number's range; the settings file and the options both use it."""
