@@ -412,3 +412,28 @@ def test_a_csv_larger_than_the_cap_is_refused_unread(tmp_path: Path, paths: Path
         handle.truncate(MAX_CSV_BYTES + 1)  # sparse: costs no disk
     line = assert_refused(run_bounded("log", "import", "--csv", csv_file), str(csv_file))
     assert "larger than 50 MiB" in line
+
+
+# -- voiceguide's own cache, where a user (or a mistake) put something else ----------------------
+
+
+@pytest.mark.parametrize("kind", SPECIAL_KINDS)
+def test_a_special_file_as_the_loudness_cache_is_ignored(tmp_path: Path, kind: str) -> None:
+    code = (
+        "import sys; from pathlib import Path;"
+        "from voiceguide.music.playlists.filecache import FileResultCache;"
+        "cache = FileResultCache(Path(sys.argv[1]), 'loudness');"
+        "print(cache.get(Path(sys.argv[1])))"
+    )
+    cache_file = make_special(tmp_path / "loudness.json", kind)
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(cache_file)],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        preexec_fn=_limit_address_space,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "None\n"
+    assert f"ignoring unreadable loudness cache {cache_file}: " in result.stderr

@@ -9,12 +9,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from voiceguide.errors import OutputError
+from voiceguide.errors import BadInputError, OutputError
 from voiceguide.files import PRIVATE_MODE, write_own_file
+from voiceguide.reading import read_user_file
 
 log = logging.getLogger(__name__)
 
 CACHE_FORMAT_VERSION = 1
+MAX_CACHE_BYTES = 64 << 20
+"""About 300,000 files' results; a bigger cache file is not one voiceguide wrote."""
 
 
 def file_key(path: Path) -> tuple[str, int, int] | None:
@@ -41,11 +44,14 @@ class FileResultCache:
         self._dirty = False
 
     def _load(self) -> dict[str, dict[str, Any]]:
-        try:
-            data = json.loads(self.cache_file.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        if not os.path.lexists(self.cache_file):
             return {}
-        except (OSError, ValueError) as err:
+        try:
+            data = json.loads(
+                read_user_file(self.cache_file, limit_bytes=MAX_CACHE_BYTES, what="cache")
+            )
+        except (BadInputError, ValueError, RecursionError) as err:
+            # Not a regular file, too big, not JSON, nested thousands deep: start afresh.
             log.warning("ignoring unreadable %s cache %s: %s", self.kind, self.cache_file, err)
             return {}
         if (
