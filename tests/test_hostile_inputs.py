@@ -128,12 +128,15 @@ def test_a_special_settings_file_is_named(paths: Paths, kind: str) -> None:
     assert files_under(paths.config_dir) == before
 
 
-@pytest.mark.parametrize("kind", ["m3u", "pls"])
-def test_a_playlist_file_that_is_a_device_is_refused(
-    tmp_path: Path, paths: Paths, kind: str
+@pytest.mark.parametrize(
+    ("suffix", "kind"), [("m3u", "zero-link"), ("pls", "fifo"), ("m3u8", "folder")]
+)
+def test_a_playlist_file_that_is_not_a_file_is_refused(
+    tmp_path: Path, paths: Paths, suffix: str, kind: str
 ) -> None:
-    playlist = make_special(tmp_path / f"list.{kind}", "zero-link")
-    assert_refused(run_bounded("playlist", "import", playlist), str(playlist))
+    playlist = make_special(tmp_path / f"list.{suffix}", kind)
+    line = assert_refused(run_bounded("playlist", "import", playlist), str(playlist))
+    assert "not a regular file" in line
     assert not paths.playlists_dir.exists() or not any(paths.playlists_dir.iterdir())
 
 

@@ -180,7 +180,7 @@ def import_playlist(
     """
     if file.suffix.lower() not in PLAYLIST_SUFFIXES:
         raise BadInputError(f"{file}: not a playlist file (expected .m3u, .m3u8 or .pls)")
-    if not file.is_file():
+    if not os.path.lexists(file):  # anything else there, read_playlist_file says what it is
         raise BadInputError(f"{file}: no such file")
     name = validate_name(file.stem if name is None else name)
     store = PlaylistStore(paths)
