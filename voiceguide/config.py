@@ -26,6 +26,11 @@ class Config:
     routine: str = "hands-on-pumping"
     amount_unit: str = "ml"
     sessions_per_day: int = 8
+    listen: bool = False
+    """Voice commands on by default (`voiceguide start --listen`)."""
+    wake_word: str = "voice guide"
+    input_source: str | None = None
+    """The sound server's source to listen on (None: its default)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "routine": (str,),
     "amount_unit": (str,),
     "sessions_per_day": (int,),
+    "listen": (bool,),
+    "wake_word": (str,),
+    "input_source": (str,),
 }
 
 
@@ -94,12 +102,14 @@ def load_config(path: Path) -> Config:
             raise BadInputError(
                 f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})"
             )
-        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
+        if isinstance(value, bool) != (bool in _TYPES[key]) or not isinstance(value, _TYPES[key]):
             raise BadInputError(f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {value!r}")
         values[key] = float(value) if float in _TYPES[key] else value  # type: ignore[arg-type]
     config = replace(Config(), **values)
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
+    if not 1 <= len(config.wake_word.split()) <= 2:
+        raise BadInputError(f"{path}: wake_word: expected one or two words")
     for key, bounds in BOUNDS.items():
         bounds.check(getattr(config, key), f"{path}: {key}")
     return config
