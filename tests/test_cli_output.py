@@ -84,3 +84,15 @@ def test_a_voice_for_another_language_is_warned_about(tmp_path: Path) -> None:
                      "-o", str(tmp_path / "x.wav"))  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "warning: voice 'fr' speaks fr-fr; the routine's words are English" in result.stderr
+
+
+def test_a_routine_that_says_the_wake_phrase_is_warned_about(tmp_path: Path) -> None:
+    routine = tmp_path / "r.toml"
+    routine.write_text('format = 1\ntitle = "T"\n[[steps]]\nid = "a"\ntitle = "A"\n'
+                       'say = "Your voice guide will help."\nduration = 5\n')  # fmt: skip
+    result = run_cli("routines", "check", str(routine))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (
+        f"warning: {routine}: steps[0].say says the wake phrase 'voice guide': with --listen"
+        " it may be taken for a command\n"
+    )

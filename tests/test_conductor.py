@@ -351,3 +351,23 @@ def test_what_counts_in_the_log() -> None:
     assert counted.counted and real.asks_amounts
     with LogStore(Paths.from_environment().log_db) as store:
         assert store.next_first_side() == "right"
+
+
+def test_acknowledgements_are_laid_over_the_sound_at_once(rig: Rig) -> None:
+    from voiceguide.live.conductor import ACK_TONE
+
+    rig.start()
+    rig.play(rig.session.plan.steps[0].start_frame / RATE + 3.0)
+    tone_at = rig.conductor.tone_now()
+    rig.play(1.0)
+    said_at = rig.conductor.say_now("One more minute.")
+    rig.play(3.0)
+    heard = rig.output.heard().astype(np.int32)
+    plain = rig.conductor.timeline.segments[0].renderer.render  # the sound without overlays
+    under = plain(tone_at, len(ACK_TONE)).astype(np.int32)
+    assert np.array_equal(heard[tone_at : tone_at + len(ACK_TONE)], under + ACK_TONE)
+    voice = Voice(VoiceSettings(), Paths.from_environment().voice_cache_dir)
+    clip = voice.clip("One more minute.").astype(np.int32)[:, None]
+    expected = np.clip(plain(said_at, len(clip)).astype(np.int32) + clip, -32768, 32767)
+    assert np.array_equal(heard[said_at : said_at + len(clip)], expected)
+    assert rig.conductor.timeline.end_frame == rig.session.plan.total_frames  # nothing moved

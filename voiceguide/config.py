@@ -34,6 +34,11 @@ class Config:
     routine: str = "hands-on-pumping"
     amount_unit: str = "ml"
     sessions_per_day: int = 8
+    listen: bool = False
+    """Voice commands on by default (`voiceguide start --listen`)."""
+    wake_word: str = "voice guide"
+    input_source: str | None = None
+    """The sound server's source to listen on (None: its default)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "routine": (str,),
     "amount_unit": (str,),
     "sessions_per_day": (int,),
+    "listen": (bool,),
+    "wake_word": (str,),
+    "input_source": (str,),
 }
 
 
@@ -118,7 +126,7 @@ def load_config(path: Path) -> Config:
             raise BadInputError(
                 f"{path}: unknown setting {shown(key)} (known: {', '.join(sorted(known))})"
             )
-        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
+        if isinstance(value, bool) != (bool in _TYPES[key]) or not isinstance(value, _TYPES[key]):
             raise BadInputError(
                 f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {shown(value)}"
             )
@@ -131,6 +139,8 @@ def load_config(path: Path) -> Config:
     config = replace(Config(), **values)
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
+    if not 1 <= len(config.wake_word.split()) <= 2:
+        raise BadInputError(f"{path}: wake_word: expected one or two words")
     for key in known & BOUNDS.keys():
         BOUNDS[key].check(getattr(config, key), f"{path}: {key}")
     return config

@@ -17,7 +17,7 @@ from voiceguide.routine.durations import format_seconds
 KEYS_LINE = "space pause/resume · n next step · b back · r repeat · + one more minute · q stop"
 
 
-def render_state(state: PlayState, routine_title: str) -> Panel:
+def render_state(state: PlayState, routine_title: str, listening: str = "") -> Panel:
     if state.step_number is not None:
         heading = f"Step {state.step_number} of {state.step_count}: {state.step_title}"
     else:
@@ -37,6 +37,8 @@ def render_state(state: PlayState, routine_title: str) -> Panel:
         lines.append(Text(f"Next: {state.next_title}", style="dim"))
     lines.append(Text(f"Session: {format_seconds(state.session_left_seconds)} left", style="dim"))
     lines.append(Text(KEYS_LINE, style="dim"))
+    if listening:
+        lines.append(Text(listening, style="green"))
     if state.paused:
         title, border = "PAUSED: press space to continue", "bold yellow"
         lines.insert(0, Text("⏸  PAUSED", style="bold yellow"))
@@ -74,15 +76,28 @@ class PlainLines(SessionListener):
 class LivePanel(SessionListener):
     """At a terminal: a panel redrawn eight times a second."""
 
-    def __init__(self, routine_title: str, console: Console) -> None:
+    def __init__(self, routine_title: str, console: Console, wake_phrase: str = "") -> None:
         from rich.live import Live
 
         self.routine_title = routine_title
+        self.wake_phrase = wake_phrase
+        """Set while voice commands are listened for: the panel says so."""
+        self.last_heard = ""
         self._live = Live(console=console, refresh_per_second=8, transient=False)
         self._started = False
 
+    def on_event(self, event: Event) -> None:
+        if event.kind == "heard":
+            self.last_heard = event.text
+
+    def _listening_line(self) -> str:
+        if not self.wake_phrase:
+            return ""
+        line = f'listening: say "{self.wake_phrase} next", "... pause", "... how long"'
+        return f"{line} · heard: {self.last_heard}" if self.last_heard else line
+
     def on_tick(self, state: PlayState) -> None:
-        self._live.update(render_state(state, self.routine_title))
+        self._live.update(render_state(state, self.routine_title, self._listening_line()))
         if not self._started:
             self._live.start()
             self._started = True

@@ -86,9 +86,13 @@ def check(
 
     Prints what is wrong (file, line, key), or a summary of the routine.
     """
-    from voiceguide.routine.load import load_file
+    from voiceguide.cli.console import warn
+    from voiceguide.routine.load import load_file, texts_saying
 
     routine = load_file(file)
+    wake = app_context(ctx).config.wake_word
+    for where in texts_saying(routine, wake):
+        warn(f"{where} says the wake phrase {wake!r}: with --listen it may be taken for a command")
     app_context(ctx).out.print(
         f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(ctx, routine)}",
         markup=False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ from voiceguide.routine.durations import format_seconds
 
 if TYPE_CHECKING:
     from voiceguide.live.session import LiveSession
+    from voiceguide.live.voice import VoiceControl
 
 
 @with_session_flags
@@ -32,6 +34,28 @@ def start(
         False,
         "--explain",
         help="Say what the routine is and the safety line (as on the first run).",
+    ),
+    listen: bool | None = typer.Option(
+        None,
+        "--listen/--no-listen",
+        help='Voice commands: "voice guide next", "... pause", "... how long" (default: listen'
+        " in config.toml, else off). Offline; the microphone's sound never leaves the program.",
+    ),
+    input_source: str | None = typer.Option(
+        None, "--input", metavar="NAME", help="The sound server's source to listen on."
+    ),
+    wake_word: str | None = typer.Option(
+        None,
+        "--wake-word",
+        metavar="WORDS",
+        help='One or two words said before each command (default: wake_word, else "voice guide").',
+    ),
+    debug_audio: Path | None = typer.Option(
+        None,
+        "--debug-audio",
+        metavar="DIR",
+        help="Troubleshooting only, off by default: record the microphone and the program's"
+        " sound as WAV files in DIR. Without it, no microphone sound is ever written.",
     ),
 ) -> None:
     """Start a spoken session now, hands free.
@@ -49,10 +73,18 @@ def start(
     session = LiveSession.prepare(
         ctx.config, options, ctx.paths, ctx.clock, SimpleaudioSink(), warn, explain=explain
     )
+    voice = None
     try:
-        outcome = _run(session)
-        _report(session, outcome, ctx.config.amount_unit)
+        if ctx.config.listen if listen is None else listen:
+            voice = _voice_control(
+                session, wake_word or ctx.config.wake_word,
+                input_source or ctx.config.input_source, debug_audio,
+            )  # fmt: skip
+        outcome = _run(session, voice)
+        _report(session, outcome, ctx.config.amount_unit, voice)
     finally:
+        if voice is not None:
+            voice.close()
         session.close()
     if outcome == "output-lost":
         raise AudioOutputError(
@@ -62,7 +94,22 @@ def start(
         raise typer.Exit(int(ExitStatus.INTERRUPTED))
 
 
-def _run(session: LiveSession) -> str:
+def _voice_control(
+    session: LiveSession, wake_phrase: str, source: str | None, debug_audio: Path | None
+) -> VoiceControl:
+    """The voice front end (the wake phrase is checked against the recognizer's words now)."""
+    from voiceguide.cli.console import warn
+    from voiceguide.live.voice import VoiceControl
+    from voiceguide.routine.load import texts_saying
+
+    for where in texts_saying(session.session.routine, wake_phrase):
+        warn(f"{where} says the wake phrase {wake_phrase!r}: it may be taken for a command")
+    return VoiceControl(
+        session, warn, wake_phrase=wake_phrase, source=source, debug_audio_dir=debug_audio
+    )
+
+
+def _run(session: LiveSession, voice: VoiceControl | None = None) -> str:
     """Play with keys, the display and signals wired to the session; returns the outcome."""
     from voiceguide.cli.console import console, error_console
     from voiceguide.cli.display import LivePanel, PlainLines
@@ -75,8 +122,12 @@ def _run(session: LiveSession) -> str:
     panel: LivePanel | None = None
     try:
         with keys:
+            listening = voice is not None and voice.start()
+            if voice is not None and listening:
+                session.subscribe(voice)
             if keys.active and sys.stdout.isatty():
-                panel = LivePanel(session.session.routine.title, console())
+                wake = voice.listener.wake_phrase if voice is not None and listening else ""
+                panel = LivePanel(session.session.routine.title, console(), wake)
                 session.subscribe(panel)
             else:
                 session.subscribe(PlainLines())
@@ -97,8 +148,10 @@ def _on_key(session: LiveSession, key: str) -> None:
     dispatch_key(session, key)
 
 
-def _report(session: LiveSession, outcome: str, unit: str) -> None:
-    """The summary line, the closing sentence, and the amounts (at a keyboard)."""
+def _report(
+    session: LiveSession, outcome: str, unit: str, voice: VoiceControl | None = None
+) -> None:
+    """The summary line, the closing sentence, and the amounts (spoken, or at a keyboard)."""
     from voiceguide.cli.console import console, error_console
     from voiceguide.cli.prompts import KeyboardAmounts
 
@@ -109,5 +162,11 @@ def _report(session: LiveSession, outcome: str, unit: str) -> None:
     )  # fmt: skip
     if session.closing_sentence and outcome == "finished":
         console().print(session.closing_sentence, markup=False)
-    if session.asks_amounts and sys.stdin.isatty():
+    if not session.asks_amounts:
+        return
+    if voice is not None and voice.listener.listening:
+        from voiceguide.live.voice import SpokenAmounts
+
+        session.ask_amounts(SpokenAmounts(voice, session.say_after), unit)
+    elif sys.stdin.isatty():
         session.ask_amounts(KeyboardAmounts(error_console()), unit)

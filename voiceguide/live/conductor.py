@@ -16,7 +16,9 @@ import logging
 import threading
 from dataclasses import replace
 
-from voiceguide.audioformat import MIX_RATE_HZ, frames_to_seconds
+import numpy as np
+
+from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ, db_to_gain, frames_to_seconds
 from voiceguide.live.events import Event, PlayState
 from voiceguide.live.player import LivePlayer
 from voiceguide.mix.plan import Insert, Plan, PlannedStep, announcement
@@ -27,6 +29,18 @@ from voiceguide.output.base import LiveOutput
 
 log = logging.getLogger(__name__)
 
+
+def _ack_tone() -> np.ndarray:
+    """Two soft notes, 70 ms each, at -24 dBFS, with 10 ms ramps: quiet, and unlike any cue."""
+    frames = int(0.07 * MIX_RATE_HZ)
+    t = np.arange(frames) / MIX_RATE_HZ
+    ramp = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+    notes = [np.sin(2 * np.pi * hz * t) * ramp for hz in (880.0, 1318.5)]
+    mono = np.concatenate(notes) * 32767 * db_to_gain(-24.0)
+    return np.repeat(np.rint(mono).astype(np.int16)[:, None], CHANNELS, axis=1)
+
+
+ACK_TONE = _ack_tone()
 EXTEND_SECONDS = 60.0
 NEXT_GRACE_SECONDS = 0.5
 """A `next` within this long after a step was heard to start belongs to the step before."""
@@ -196,6 +210,28 @@ class Conductor:
             self.session.voice.clip(text)  # outside the lock: the producer keeps going
         return None
 
+    def say_now(self, text: str) -> int:
+        """Say `text` over whatever plays, at once (made before the lock is taken)."""
+        clip = self.session.voice.clip(text).astype(np.float32)
+        gain = db_to_gain(self.session.levels.speech_db)
+        mono = np.clip(np.rint(clip * gain), -32768, 32767).astype(np.int16)
+        at = self.player.overlay(np.repeat(mono[:, None], CHANNELS, axis=1))
+        self._emit(Event("said", at, None, text))
+        return at
+
+    def tone_now(self) -> int:
+        """A soft two-note tone at once: "heard you"."""
+        return self.player.overlay(ACK_TONE)
+
+    def step_left_seconds(self) -> float | None:
+        """Time left in the step being heard (None in the intro and the closing)."""
+        with self.player.reading() as playhead:
+            plan, plan_frame = self.timeline.locate(playhead)
+            step = plan.step_at(plan_frame)
+            if step is None:
+                return None
+            return frames_to_seconds(step.end_frame - plan_frame)
+
     def _again_text(self, step: PlannedStep) -> str:
         return "Again: " + announcement(self.session.routine, step.index, self.session.settings)
 
@@ -236,6 +272,10 @@ class Conductor:
         self._polled_frame = min(self._polled_frame, at)
 
     # -- position and events ------------------------------------------------------------------
+    def note(self, event: Event) -> None:
+        """Report an event of a front end (a voice command heard) with the others."""
+        self._emit(event)
+
     def _emit(self, event: Event) -> None:
         with self._events_lock:
             self._events.append(event)

@@ -13,7 +13,7 @@ from voiceguide.mix.plan import PlannedStep
 
 EVENT_KINDS = (
     "step-started", "step-ended", "cue", "paused", "resumed", "next", "back", "repeat", "extended",
-    "how-long", "heard", "output-lost", "output-back", "finished", "stopped",
+    "how-long", "heard", "said", "output-lost", "output-back", "finished", "stopped",
 )  # fmt: skip
 
 

@@ -176,6 +176,15 @@ class LivePlayer:
             self._wake.set()
             return at
 
+    def overlay(self, samples: np.ndarray) -> int:
+        """Lay `samples` (int16 stereo) over the output from the edit frame on; returns it."""
+        with self.lock:
+            at = self.edit_frame()
+            self.timeline.overlay(at, samples)
+            self._write_frame = min(self._write_frame, at)
+            self._wake.set()
+            return at
+
     def pause(self) -> int:
         """Fade out just ahead of the playhead, then stop; returns the frame to resume at."""
         with self.lock:

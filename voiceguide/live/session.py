@@ -45,6 +45,9 @@ TICK_SECONDS = 0.125
 REOPEN_SECONDS = 30.0
 """How long a lost sound output is retried before the session ends as stopped."""
 REOPEN_EVERY_SECONDS = 1.0
+AFTER_TAIL_SECONDS = 0.3
+AFTER_BUFFER_FRAMES = 10 * 60 * 44_100
+"""Room for what is said after a stopped session (questions and read-backs)."""
 FIRST_RUN_FOLDER = "first-run"
 
 
@@ -90,6 +93,7 @@ class LiveSession:
         self.outcome: str | None = None
         """"finished", "stopped" or "output-lost" once the sound has ended."""
         self._stop_requested = threading.Event()
+        self._after_frame = 0
 
     @classmethod
     def prepare(
@@ -246,6 +250,35 @@ class LiveSession:
             self.warn(f"{err} (the introduction will be said again next time)")
 
     # -- afterwards ---------------------------------------------------------------------------
+    def say_after(self, text: str) -> None:
+        """Say `text` on the session's output once its sound has ended (the amounts
+        dialogue), and return when it has been heard. The samples go through the same
+        buffer as the session, so a listener's echo canceller has them as its reference."""
+        import numpy as np
+
+        from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ, db_to_gain, seconds_to_frames
+
+        output = self.conductor.player.sink
+        clip = self.session.voice.clip(text).astype(np.float32)
+        gain = db_to_gain(self.session.levels.speech_db)
+        mono = np.clip(np.rint(clip * gain), -32768, 32767).astype(np.int16)
+        stereo = np.repeat(mono[:, None], CHANNELS, axis=1)
+        tail = seconds_to_frames(AFTER_TAIL_SECONDS)
+        if output.capacity_frames == 0:  # released at a stop: a fresh buffer
+            output.open(MIX_RATE_HZ, AFTER_BUFFER_FRAMES)
+            self._after_frame = output.preroll_frames
+        start = max(self._after_frame, self.conductor.timeline.end_frame + tail)
+        if start + len(stereo) + tail > output.capacity_frames:
+            return  # the buffer is used up: nothing more is said
+        output.write_at(start - output.preroll_frames,
+                        np.zeros((output.preroll_frames, CHANNELS), dtype=np.int16))  # fmt: skip
+        output.write_at(start, stereo)
+        output.write_at(start + len(stereo), np.zeros((tail, CHANNELS), dtype=np.int16))
+        output.start(start - output.preroll_frames)
+        self.clock.sleep((output.preroll_frames + len(stereo) + tail) / MIX_RATE_HZ)
+        output.halt()
+        self._after_frame = start + len(stereo) + tail
+
     @property
     def asks_amounts(self) -> bool:
         """Amounts are asked after any logged session that counts: one that reached a pumping

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voiceguide.audioformat import CHANNELS
+from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.mix.plan import Cue, Plan, PlannedStep
 from voiceguide.mix.renderer import Renderer
 
+_KEEP_FRAMES = 10 * MIX_RATE_HZ  # overlays this far in the past are forgotten
 CUT_FADE_FRAMES = 441  # 10 ms: long enough to avoid a click, short enough to go unnoticed
 
 
@@ -53,9 +54,29 @@ class TimelineEvent:
     cue: Cue | None
 
 
+@dataclass(frozen=True)
+class Overlay:
+    """Sound laid over the output from `output_frame` on, whatever plays there: a live
+    acknowledgement ("One more minute.", a soft tone). Tied to output time, not to a plan."""
+
+    output_frame: int
+    samples: np.ndarray
+    """int16 stereo."""
+
+    @property
+    def end_frame(self) -> int:
+        return self.output_frame + len(self.samples)
+
+
 class Timeline:
     def __init__(self, renderer: Renderer) -> None:
         self.segments: list[Segment] = [Segment(0, renderer, 0, 0)]
+        self.overlays: list[Overlay] = []
+
+    def overlay(self, output_frame: int, samples: np.ndarray) -> None:
+        """Mix `samples` (int16 stereo) over the output from `output_frame` on."""
+        self.overlays = [o for o in self.overlays if o.end_frame > output_frame - _KEEP_FRAMES]
+        self.overlays.append(Overlay(output_frame, samples))
 
     @property
     def end_frame(self) -> int:
@@ -103,6 +124,17 @@ class Timeline:
             if index > 0 and segment.crossfade:
                 block = self._crossfade(self.segments[index - 1], segment, a, block)
             out[a - output_frame : b - output_frame] = block
+        return self._add_overlays(output_frame, out)
+
+    def _add_overlays(self, output_frame: int, out: np.ndarray) -> np.ndarray:
+        end = output_frame + len(out)
+        for item in self.overlays:
+            a, b = max(output_frame, item.output_frame), min(end, item.end_frame)
+            if a < b:
+                mixed = out[a - output_frame : b - output_frame].astype(np.int32)
+                mixed += item.samples[a - item.output_frame : b - item.output_frame]
+                np.clip(mixed, -32768, 32767, out=mixed)
+                out[a - output_frame : b - output_frame] = mixed
         return out
 
     @staticmethod

@@ -64,6 +64,11 @@ class LiveOutput(Protocol):
         """Stop playing now; returns the frame where the playhead stopped."""
         ...
 
+    @property
+    def playing(self) -> bool:
+        """Started and not halted since."""
+        ...
+
     def playhead_frame(self) -> int:
         """The frame being heard now (estimated)."""
         ...

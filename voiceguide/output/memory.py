@@ -72,6 +72,10 @@ class MemoryOutput:
     def playhead_frame(self) -> int:
         return self._consume()
 
+    @property
+    def playing(self) -> bool:
+        return self._playhead.running
+
     def frames_since_start(self) -> int:
         return self._playhead.frames_since_start()
 

@@ -248,6 +248,7 @@ class SimpleaudioSink:
     def _close_buffer(self) -> None:
         self._play = None
         self._frames = None
+        self._capacity = 0
         if self._buffer is not None:
             with contextlib.suppress(BufferError):
                 self._buffer.close()  # fails while simpleaudio still holds a view: then GC

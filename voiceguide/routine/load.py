@@ -357,6 +357,19 @@ def _line_of(text: str, where: str) -> int | None:
     return start + 1
 
 
+def texts_saying(routine: Routine, phrase: str) -> list[str]:
+    """Where the routine's spoken texts contain `phrase` (as whole words, any case): a wake
+    phrase the program says itself could be heard as a command."""
+    pattern = re.compile(rf"\b{re.escape(' '.join(phrase.split()))}\b", re.IGNORECASE)
+    places = [(f"intro.say[{i}]", text) for i, text in enumerate(routine.intro)]
+    places += [(f"intro.first_run[{i}]", text) for i, text in enumerate(routine.intro_first_run)]
+    for index, step in enumerate(routine.steps):
+        places += [(f"steps[{index}].title", step.title), (f"steps[{index}].say", step.say)]
+        places += [(f"steps[{index}].cues[{c}].say", cue.text) for c, cue in enumerate(step.cues)]
+    places += [(f"closing.say[{i}]", text) for i, text in enumerate(routine.closing)]
+    return [f"{routine.source}: {where}" for where, text in places if pattern.search(text)]
+
+
 def builtin_names() -> list[str]:
     """Names of the routines shipped inside the package."""
     folder = resources.files("voiceguide.routine") / "builtin"
