@@ -1,22 +1,34 @@
 """The live tests under load: two busy processes on a 2-core machine, N runs in a row.
 
-Prints, per run, whether the live tests passed and how long they took, then the medians.
-The baseline is one run on the idle machine, in the same invocation.
+    .venv/bin/python bench/live_under_load.py [--runs 5] [--no-baseline] [--tests T ...]
+
+Prints, per run, whether the live tests passed, how long they took and how many underruns of
+the live stream the private sound servers logged (each is a dropout: the listener hears a gap),
+then the medians. The baseline is one run on the machine without the busy processes, in the
+same invocation. The busy processes are children of this script, so they share its session
+(and its autogroup, where the kernel has one) with the tests: the harder case, where they
+compete with the player's threads directly. A failed run's pytest folder is kept and named
+(its recordings and pulseaudio.log); figures go to bench/out/live_under_load.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
-import os
-import statistics
+import re
 import subprocess
 import sys
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import OUT, PY, ROOT, load_average, machine_info, median, remove, scratch_dir
+
 LIVE_TESTS = ["tests/test_live.py", "tests/test_sinks.py", "-m", "sound"]
+UNDERRUN = re.compile(r"nderrun of 'ALSA Playback'")
 
 
 def busy() -> None:
@@ -24,42 +36,100 @@ def busy() -> None:
         pass
 
 
-def run_live_tests() -> tuple[bool, float, str]:
+@dataclass
+class Run:
+    label: str
+    passed: bool
+    seconds: float
+    underruns: int
+    summary: str
+    failures: list[str]
+    kept: str | None
+    load_before: float
+
+
+def run_live_tests(label: str, tests: list[str]) -> Run:
+    folder = scratch_dir("live-under-load-")
+    load_before = load_average()
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *LIVE_TESTS],
+        [PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--basetemp={folder}", *tests],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
+    seconds = time.perf_counter() - started
+    underruns = sum(
+        len(UNDERRUN.findall(log.read_text(errors="replace")))
+        for log in folder.rglob("pulseaudio.log")
+    )
     lines = result.stdout.strip().splitlines()
-    return result.returncode == 0, time.perf_counter() - started, lines[-1] if lines else ""
+    # The failed tests, and what the tests' diagnostics said about each dropout.
+    failures = [
+        line.strip()
+        for line in lines
+        if line.startswith("FAILED")
+        or "first difference at" in line
+        or "underrun(s) of the live stream" in line
+    ]
+    passed = result.returncode == 0
+    kept = None
+    if passed:
+        remove(folder)
+    else:
+        kept = str(folder)
+    return Run(
+        label, passed, seconds, underruns, lines[-1] if lines else "", failures, kept, load_before
+    )
+
+
+def show(run: Run) -> None:
+    verdict = "pass" if run.passed else "FAIL"
+    print(
+        f"{run.label}: {verdict} in {run.seconds:.1f} s, {run.underruns} underrun(s) logged,"
+        f" load {run.load_before:.1f} at start ({run.summary})",
+        flush=True,
+    )
+    for line in run.failures[:8]:
+        print(f"    {line[:200]}", flush=True)
+    if run.kept:
+        print(f"    kept: {run.kept}", flush=True)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--tests", nargs="+", default=LIVE_TESTS, help="pytest arguments")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+    info = machine_info()
+    print(", ".join(f"{key}: {value}" for key, value in info.items()))
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}, load average {load_average():.2f}", flush=True)
+    runs: list[Run] = []
     if not args.no_baseline:
-        ok, seconds, summary = run_live_tests()
-        print(f"idle baseline: {'pass' if ok else 'FAIL'} in {seconds:.1f} s ({summary})")
+        runs.append(run_live_tests("baseline, no busy processes", args.tests))
+        show(runs[-1])
     load = [multiprocessing.Process(target=busy, daemon=True) for _ in range(2)]
     for process in load:
         process.start()
-    durations, passed = [], 0
+    loaded: list[Run] = []
     try:
-        for run in range(1, args.runs + 1):
-            ok, seconds, summary = run_live_tests()
-            passed += ok
-            durations.append(seconds)
-            print(f"loaded run {run}: {'pass' if ok else 'FAIL'} in {seconds:.1f} s ({summary})",
-                  flush=True)  # fmt: skip
+        for number in range(1, args.runs + 1):
+            loaded.append(run_live_tests(f"loaded run {number}", args.tests))
+            show(loaded[-1])
     finally:
         for process in load:
             process.terminate()
-    print(f"under two busy processes: {passed} of {args.runs} runs passed, "
-          f"median {statistics.median(durations):.1f} s")  # fmt: skip
-    return 0 if passed == args.runs else 1
+    runs += loaded
+    passed = sum(run.passed for run in loaded)
+    print(
+        f"under two busy processes: {passed} of {len(loaded)} runs passed;"
+        f" median {median([r.seconds for r in loaded]):.1f} s,"
+        f" median {median([r.underruns for r in loaded]):.0f} underrun(s) per run"
+        f" ({sum(r.underruns for r in loaded)} in all)"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    report = {"machine": info, "tests": args.tests, "runs": [asdict(run) for run in runs]}
+    (OUT / "live_under_load.json").write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if passed == len(loaded) else 1
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 The server gets its own runtime dir and socket; it is stopped by PID. A silent keep-alive
 stream keeps the null sink running, so the monitor delivers frames continuously and the
-recording's clock follows the wall clock (an idle null sink delivers nothing).
+recording's clock follows the wall clock (an idle null sink delivers nothing). The server logs
+at debug level to pulseaudio.log in its folder: that is where an underrun of a stream shows.
 """
 
 from __future__ import annotations
@@ -38,6 +39,28 @@ class PulseServer:
             "XDG_RUNTIME_DIR": str(self.folder),
         }
 
+    @property
+    def log_path(self) -> Path:
+        return self.folder / "pulseaudio.log"
+
+    def log_size(self) -> int:
+        """Where the log ends now: pass it to `underruns` to see only what came after."""
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def underruns(self, since: int = 0, stream: str = "ALSA Playback") -> list[str]:
+        """The server's log lines about an underrun of `stream` (ALSA's, i.e. simpleaudio's)."""
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode(errors="replace")
+        return [line for line in text.splitlines() if f"nderrun of '{stream}'" in line]
+
+    def _tool_env(self) -> dict[str, str]:
+        """For pacat and parec: their own --latency-msec, never a PULSE_LATENCY_MSEC set for
+        the player (which libpulse would apply to every stream of the process)."""
+        env = {**os.environ, **self.env}
+        env.pop("PULSE_LATENCY_MSEC", None)
+        return env
+
     def start(self) -> None:
         if shutil.which("pulseaudio") is None:
             raise RuntimeError("pulseaudio is not installed (make deps)")
@@ -53,6 +76,8 @@ class PulseServer:
                 "--use-pid-file=no",
                 "--disallow-exit=yes",
                 "--log-target=stderr",
+                "--log-level=debug",
+                "--log-time=yes",
                 "-L",
                 f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
                 "-L",
@@ -94,7 +119,7 @@ class PulseServer:
                 f"--device={SINK}",
             ],
             stdin=subprocess.PIPE,
-            env={**os.environ, **self.env},
+            env=self._tool_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -136,11 +161,21 @@ class Recording:
         return np.frombuffer(data[:usable], dtype="<i2").reshape(-1, 2)
 
     def time_of(self, frame: int) -> float:
-        """Monotonic time at which recorded `frame` was delivered (first chunk holding it)."""
-        for arrived, count in self.arrivals:
-            if count > frame:
-                return arrived
-        return self.arrivals[-1][0]
+        """Monotonic time at which the server delivered recorded `frame`.
+
+        The monitor delivers frames at a steady rate, but parec and the reading thread can be
+        late under load (chunks 0.3 s late were seen), so a chunk's arrival is only an upper
+        bound on when its first frame was there. The delivery clock is the lower envelope of
+        those bounds, over the chunks within 5 s of `frame` (the server's clock drifts ~1e-4).
+        Taking each chunk's first frame, not its last, keeps the estimate from being early.
+        """
+        times = np.array([arrived for arrived, _ in self.arrivals])
+        ends = np.array([count for _, count in self.arrivals])
+        firsts = np.concatenate([[0], ends[:-1]])
+        near = np.abs(firsts - frame) <= 5 * RATE
+        if not near.any():
+            near[np.argmin(np.abs(firsts - frame))] = True
+        return float(np.min(times[near] - (firsts[near] - frame) / RATE))
 
 
 class Recorder:
@@ -165,7 +200,7 @@ class Recorder:
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env={**os.environ, **self.server.env},
+            env=self.server._tool_env(),
         )
         self.thread = threading.Thread(target=self._read, daemon=True)
         self.thread.start()

@@ -10,6 +10,9 @@ import subprocess
 import sys
 import termios
 import time
+import wave
+from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 
@@ -27,7 +30,7 @@ from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav
 from cli_helpers import run_cli
-from soundserver import RATE, Recorder
+from soundserver import RATE, PulseServer, Recorder, Recording
 
 pytestmark = pytest.mark.sound
 DATA = Path(__file__).parent / "data" / "routines"
@@ -44,6 +47,62 @@ def align(
     )
     assert score > 0.99, score
     return found - ref_frame
+
+
+def describe_difference(heard: np.ndarray, expected: np.ndarray, offset: int) -> str:
+    """Where the recording (at `offset`) first departs from `expected`, and how it moved there.
+
+    A dropout on the playing side inserts silence and delays the rest (nothing lost); frames
+    lost show as the rest coming early.
+    """
+    n = min(len(expected), len(heard) - offset)
+    differing = np.flatnonzero(np.any(heard[offset : offset + n] != expected[:n], axis=1))
+    if not len(differing):
+        return f"the recording ends {(len(expected) - n) / RATE:.3f} s early"
+    first = int(differing[0])
+    said = f"first difference at {first / RATE:.4f} s of the expected sound"
+    # Find the expected sound from just after that point exactly, within 0.5 s.
+    probe = first + RATE // 20
+    template = expected[probe : probe + 1024]
+    low = max(probe + offset - RATE // 2, 0)
+    window = heard[low : probe + offset + RATE // 2 + len(template)]
+    places = []
+    if template.any():  # silence would be found anywhere
+        for i in np.flatnonzero(window[:, 0] == template[0, 0]):
+            if np.array_equal(window[i : i + len(template)], template):
+                places.append(low + int(i) - probe - offset)
+    if not places:
+        return said + "; the sound after it is not found within 0.5 s"
+    shift = min(places, key=abs)
+    if shift > 0:
+        inserted = heard[offset + first : offset + first + shift]
+        silent = int(np.all(inserted == 0, axis=1).sum())
+        return (
+            said + f"; the rest comes {shift} frames ({shift / RATE * 1000:.1f} ms) late,"
+            f" {silent} of the inserted frames digital silence"
+        )
+    return said + f"; the rest comes {-shift} frames ({-shift / RATE * 1000:.1f} ms) early"
+
+
+@contextmanager
+def diagnosed(pulse: PulseServer, log_from: int, heard: np.ndarray, folder: Path) -> Iterator[None]:
+    """A failed check also says what the sound server logged, and keeps the recording."""
+    try:
+        yield
+    except AssertionError as err:
+        kept = folder / "heard.wav"
+        with wave.open(str(kept), "wb") as out:
+            out.setnchannels(2)
+            out.setsampwidth(2)
+            out.setframerate(RATE)
+            out.writeframes(heard.astype("<i2").tobytes())
+        underruns = pulse.underruns(since=log_from)
+        err.add_note(f"recording kept in {kept}")
+        err.add_note(
+            f"the sound server logged {len(underruns)} underrun(s) of the live stream"
+            + "".join(f"\n  {line}" for line in underruns[:5])
+        )
+        raise
 
 
 def first_sound(frames: np.ndarray) -> int:
@@ -69,11 +128,19 @@ def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Pa
     assert rendered.returncode == 0, rendered.stderr
     reference, _ = read_wav(wav)
     plan = json.loads(cues_json.read_text())
+    log_from = pulse.log_size()
     with Recorder(pulse) as recording:
         result = run_cli("start", "--routine", "demo", env=env, timeout=200)
     assert result.returncode == 0, result.stderr
     assert "Done: 6 of 6 steps" in result.stdout
     heard = recording.frames()
+    with diagnosed(pulse, log_from, heard, tmp_path):
+        _check_demo_recording(heard, reference, plan, result.stdout, env)
+
+
+def _check_demo_recording(
+    heard: np.ndarray, reference: np.ndarray, plan: dict, stdout: str, env: dict[str, str]
+) -> None:
     offset = first_sound(heard) - first_sound(reference)
     offset = align(heard, reference, first_sound(reference), offset, search=RATE // 10)
 
@@ -99,7 +166,7 @@ def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Pa
     closing = plan["steps"][-1]["end_frame"]
     same = heard[offset : offset + closing]
     differing = np.any(same != reference[:closing], axis=1)
-    assert differing.sum() == 0, np.flatnonzero(differing)[:10] / RATE
+    assert differing.sum() == 0, describe_difference(heard, reference[:closing], offset)
 
     # Only the live session is in the pumping log (the render is not), with all its steps.
     with LogStore(Paths.from_environment(env).log_db) as store:
@@ -108,7 +175,7 @@ def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Pa
     logged = sessions[0]
     assert logged.routine == "demo" and logged.finished
     assert logged.steps == tuple(s["id"] for s in plan["steps"])
-    sentence = next(line for line in result.stdout.splitlines() if line.startswith("That was"))
+    sentence = next(line for line in stdout.splitlines() if line.startswith("That was"))
     assert sentence.startswith("That was your 1st session in the last 24 hours. Next one around")
     clip, _ = read_wav_mono(voice.cache_path(sentence))
     last_step_end = plan["steps"][-1]["end_frame"] + offset
@@ -138,7 +205,11 @@ def test_sigkill_mid_session_leaves_the_log_intact(pulse, tmp_path: Path) -> Non
     assert logged.steps == ("massage", "pump")
 
 
-def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path: Path) -> None:
+def test_pause_resume_extend_and_skip_through_the_conductor(
+    pulse_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The sink sets the device buffer in this process's environment: undone after the test.
+    monkeypatch.delenv("PULSE_LATENCY_MSEC", raising=False)
     session = prepare_session(
         Config(),
         SessionOptions(routine=str(DATA / "live-edits.toml")),
@@ -147,6 +218,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
     )
     conductor = Conductor(session, SimpleaudioSink())
     calls: dict[str, tuple[float, int]] = {}
+    log_from = pulse_env.log_size()
     with Recorder(pulse_env) as recording:
         started = time.monotonic()
         conductor.start()
@@ -172,6 +244,19 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
     heard = recording.frames()
     timeline = conductor.timeline
     expected = timeline.render(0, timeline.end_frame)
+    with diagnosed(pulse_env, log_from, heard, tmp_path):
+        _check_edits_recording(heard, expected, recording, calls)
+    # The edits changed the timeline as asked: the first step grew by 5 s, the second was cut.
+    steps = {s.id: s for s in session.plan.steps}
+    assert steps["a"].end_frame - steps["a"].start_frame == 17 * RATE
+
+
+def _check_edits_recording(
+    heard: np.ndarray,
+    expected: np.ndarray,
+    recording: Recording,
+    calls: dict[str, tuple[float, int]],
+) -> None:
     pause_frame = calls["pause"][1]
     assert calls["resume"][1] == pause_frame  # resumes exactly where the sound stopped
 
@@ -184,7 +269,9 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
         search=RATE // 10,
     )
     a = pause_frame - PAUSE_FADE_FRAMES
-    assert np.array_equal(heard[before : before + a], expected[:a])
+    assert np.array_equal(heard[before : before + a], expected[:a]), describe_difference(
+        heard, expected[:a], before
+    )
     # After the resume: exactly the rest of the timeline (extend and skip included).
     after = align(
         heard,
@@ -195,7 +282,9 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
     )
     b = pause_frame + RESUME_FADE_FRAMES
     rest = expected[b:]
-    assert np.array_equal(heard[after + b : after + b + len(rest)], rest)
+    assert np.array_equal(heard[after + b : after + b + len(rest)], rest), describe_difference(
+        heard, rest, after + b
+    )
     # Nothing played twice or lost: between the two is only the silence of the pause, which
     # began up to 0.5 s after the pause call and ended when resume was called 2 s after it.
     gap = heard[before + pause_frame : after + pause_frame]
@@ -209,9 +298,6 @@ def test_pause_resume_extend_and_skip_through_the_conductor(pulse_env, tmp_path:
     for name in ("extend", "next"):
         called, frame = calls[name]
         assert recording.time_of(after + frame) - called <= 0.5, name
-    # The edits changed the timeline as asked: the first step grew by 5 s, the second was cut.
-    steps = {s.id: s for s in session.plan.steps}
-    assert steps["a"].end_frame - steps["a"].start_frame == 17 * RATE
 
 
 def test_sigint_stops_the_sound_fast_and_restores_the_terminal(pulse, tmp_path: Path) -> None:

@@ -24,10 +24,12 @@ from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
 from voiceguide.output.base import LiveOutput
+from voiceguide.output.simpleaudio import DEVICE_BUFFER_FRAMES
 
 log = logging.getLogger(__name__)
 
-EDIT_MARGIN_FRAMES = int(0.3 * MIX_RATE_HZ)
+EDIT_MARGIN_FRAMES = DEVICE_BUFFER_FRAMES + int(0.05 * MIX_RATE_HZ)
+"""Beyond what the device may have read: its buffer plus one request (20 ms) and 30 ms spare."""
 CLOCK_DRIFT_ALLOWANCE = 150e-6
 """The playhead is estimated from the system clock, and a sound device's clock runs apart from
 it: 120 ppm fast was measured on PulseAudio's null sink. The edit margin grows by this much per
@@ -195,7 +197,10 @@ class LivePlayer:
             block = self.timeline.render(start, at - start).astype(np.float32)
             ramp = np.linspace(1.0, 0.0, len(block), dtype=np.float32)
             self.sink.write_at(start, np.rint(block * ramp[:, None]).astype(np.int16))
-            self.sink.write_at(at, np.zeros((EDIT_MARGIN_FRAMES * 2, CHANNELS), dtype=np.int16))
+            # Silence over all that was rendered ahead: the device reads on until the producer
+            # halts it, which a loaded machine can delay.
+            silent_until = max(self._write_frame, at + 2 * EDIT_MARGIN_FRAMES)
+            self.sink.write_at(at, np.zeros((silent_until - at, CHANNELS), dtype=np.int16))
             self._paused_at = at
             self._halt_after = at + MIX_RATE_HZ // 10
             self._write_frame = at

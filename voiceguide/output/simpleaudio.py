@@ -7,6 +7,11 @@ the writer fills it a few seconds ahead of the playhead, pages
 behind the playhead are given back with MADV_DONTNEED, and playback is one play object from
 a start frame. Pausing stops that object after silence was written; resuming starts a new one
 at the exact frame where the sound stopped.
+
+simpleaudio asks ALSA for a fixed 100 ms of buffer, which the PulseAudio plugin passes on to
+the server. Under CPU load the writer thread was measured late by more than that (with two
+busy processes on two cores: silence of 27-215 ms inserted, and a few frames lost when ALSA
+reopened the stream), so the sink asks libpulse for DEVICE_BUFFER_MS instead.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import ctypes
 import ctypes.util
 import logging
 import mmap
+import os
 import threading
 from typing import Any
 
@@ -33,6 +39,13 @@ PRIME_FRAMES = MIX_RATE_HZ // 2  # written before playback starts (about 5 ms of
 PREROLL_FRAMES = MIX_RATE_HZ // 20
 """Silence played first by every new play object: a new stream loses its first few ms."""
 RELEASE_BEHIND_FRAMES = 5 * MIX_RATE_HZ
+DEVICE_BUFFER_MS = 300
+"""Sound the server holds for us, asked through PULSE_LATENCY_MSEC (read by libpulse, PulseAudio's
+and PipeWire's alike, whenever ALSA's pulse plugin opens a stream). A writer late by up to about
+this much is not heard. The device then reads the buffer up to this much (plus one 20 ms request)
+ahead of the playhead, so the live player's edit margin is derived from it. Set for this process,
+over any value of the user's: the margin relies on it."""
+DEVICE_BUFFER_FRAMES = DEVICE_BUFFER_MS * MIX_RATE_HZ // 1000
 
 
 def no_output_message(detail: str) -> str:
@@ -44,6 +57,13 @@ def no_output_message(detail: str) -> str:
 
 
 _ALSA_QUIET: list[object] = []  # the installed handler, kept alive
+
+
+def ask_for_device_buffer() -> None:
+    """Make the next stream ALSA's pulse plugin opens (and its reopenings) hold DEVICE_BUFFER_MS."""
+    value = str(DEVICE_BUFFER_MS)
+    if os.environ.get("PULSE_LATENCY_MSEC") != value:
+        os.environ["PULSE_LATENCY_MSEC"] = value
 
 
 def quiet_alsa() -> None:
@@ -76,9 +96,10 @@ class Playhead:
     def running(self) -> bool:
         return self._stopped_frame is None
 
-    def start(self, frame: int) -> None:
+    def start(self, frame: int, at: float | None = None) -> None:
+        """Playing `frame` from now on, or from `at` (a monotonic time taken earlier)."""
         self._start_frame = frame
-        self._started_at = self.clock.monotonic()
+        self._started_at = self.clock.monotonic() if at is None else at
         self._stopped_frame = None
 
     def stop(self) -> int:
@@ -161,15 +182,19 @@ class SimpleaudioSink:
         import simpleaudio
 
         quiet_alsa()
+        ask_for_device_buffer()
         assert self._buffer is not None
         with self._lock:
             self._stop_play_object()
             view = memoryview(self._buffer)[frame * FRAME_BYTES : self._capacity * FRAME_BYTES]
+            # Timed before the call: the device may start reading before it returns, and a
+            # playhead estimate ahead of the sound keeps edits ahead of what was read.
+            called_at = self.clock.monotonic()
             try:
                 self._play = simpleaudio.play_buffer(view, CHANNELS, SAMPLE_BYTES, MIX_RATE_HZ)
             except Exception as err:  # simpleaudio raises its own unnamed error type
                 raise AudioOutputError(no_output_message(str(err).split(" -- MSG: ")[-1])) from None
-            self._playhead.start(frame)
+            self._playhead.start(frame, at=called_at)
 
     def halt(self) -> int:
         """Stop the play object now; returns the estimated frame where it stopped."""
@@ -229,7 +254,7 @@ class SimpleaudioSink:
             self.start(0)
         while self.playing and self.playhead_frame() < self._write_frame:
             self.clock.sleep(0.02)
-        self.clock.sleep(0.25)  # the device's own buffer
+        self.clock.sleep(DEVICE_BUFFER_MS / 1000)  # what the server still holds
         self.halt()
         self._close_buffer()
 
