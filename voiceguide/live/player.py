@@ -24,12 +24,11 @@ from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
 from voiceguide.output.base import LiveOutput
-from voiceguide.output.simpleaudio import DEVICE_BUFFER_FRAMES
 
 log = logging.getLogger(__name__)
 
-EDIT_MARGIN_FRAMES = DEVICE_BUFFER_FRAMES + int(0.05 * MIX_RATE_HZ)
-"""Beyond what the device may have read: its buffer plus one request (20 ms) and 30 ms spare."""
+EDIT_SPARE_FRAMES = int(0.05 * MIX_RATE_HZ)
+"""The edit margin is the output's device buffer plus this: one request (20 ms) and 30 ms spare."""
 CLOCK_DRIFT_ALLOWANCE = 150e-6
 """The playhead is estimated from the system clock, and a sound device's clock runs apart from
 it: 120 ppm fast was measured on PulseAudio's null sink. The edit margin grows by this much per
@@ -47,6 +46,8 @@ class LivePlayer:
     def __init__(self, timeline: Timeline, sink: LiveOutput) -> None:
         self.timeline = timeline
         self.sink = sink
+        self.edit_margin_frames = sink.device_buffer_frames + EDIT_SPARE_FRAMES
+        """Edits land this far ahead of the playhead: beyond what the device may have read."""
         self.lock = threading.RLock()
         """The one lock over the timeline and the buffer (see the module docstring)."""
         self._wake = threading.Event()
@@ -143,7 +144,7 @@ class LivePlayer:
         with self.lock:
             if self._paused_at is not None:
                 return self._paused_at
-            margin = EDIT_MARGIN_FRAMES + int(
+            margin = self.edit_margin_frames + int(
                 self.sink.frames_since_start() * CLOCK_DRIFT_ALLOWANCE
             )
             return min(self.sink.playhead_frame() + margin, self._write_frame)
@@ -199,7 +200,7 @@ class LivePlayer:
             self.sink.write_at(start, np.rint(block * ramp[:, None]).astype(np.int16))
             # Silence over all that was rendered ahead: the device reads on until the producer
             # halts it, which a loaded machine can delay.
-            silent_until = max(self._write_frame, at + 2 * EDIT_MARGIN_FRAMES)
+            silent_until = max(self._write_frame, at + 2 * self.edit_margin_frames)
             self.sink.write_at(at, np.zeros((silent_until - at, CHANNELS), dtype=np.int16))
             self._paused_at = at
             self._halt_after = at + MIX_RATE_HZ // 10

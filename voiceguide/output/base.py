@@ -42,6 +42,8 @@ class LiveOutput(Protocol):
     """Silence a new stream should start on."""
     ahead_frames: int
     """How far ahead of the playhead the buffer should be kept filled."""
+    device_buffer_frames: int
+    """How far ahead of the sound heard the device may already have read the buffer."""
 
     @property
     def capacity_frames(self) -> int:

@@ -24,6 +24,8 @@ class MemoryOutput:
     prime_frames = MIX_RATE_HZ // 2
     preroll_frames = 0
     ahead_frames = 3 * MIX_RATE_HZ
+    device_buffer_frames = 3 * MIX_RATE_HZ // 10
+    """As a sound server would hold: edits land where they would on a real device."""
 
     def __init__(self, clock: Clock) -> None:
         self._playhead = Playhead(clock)

@@ -130,6 +130,7 @@ class SimpleaudioSink:
     name = "simpleaudio"
     prime_frames = PRIME_FRAMES
     preroll_frames = PREROLL_FRAMES
+    device_buffer_frames = DEVICE_BUFFER_FRAMES
 
     def __init__(self, clock: Clock | None = None, ahead_frames: int = 3 * MIX_RATE_HZ) -> None:
         self.clock = clock or SystemClock()
