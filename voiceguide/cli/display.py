@@ -1,23 +1,33 @@
-"""The live display (rich) for a terminal, and plain event lines without one."""
+"""The live display (rich) for a terminal, and plain event lines without one.
+
+rich is imported when the panel is first drawn, which is after the first sound: `start`
+loads nothing here that its first sound does not need (see BENCHMARKS.md, first sound).
+"""
 
 from __future__ import annotations
 
 import sys
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.live.events import Event, PlayState, SessionListener
 from voiceguide.routine.durations import format_seconds
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.panel import Panel
+
 KEYS_LINE = "space pause/resume · n next step · b back · r repeat · + one more minute · q stop"
 
 
 def render_state(state: PlayState, routine_title: str) -> Panel:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
     if state.step_number is not None:
         heading = f"Step {state.step_number} of {state.step_count}: {state.step_title}"
     else:
@@ -75,13 +85,16 @@ class LivePanel(SessionListener):
     """At a terminal: a panel redrawn eight times a second."""
 
     def __init__(self, routine_title: str, console: Console) -> None:
-        from rich.live import Live
-
         self.routine_title = routine_title
-        self._live = Live(console=console, refresh_per_second=8, transient=False)
+        self._console = console
+        self._live: Live | None = None
         self._started = False
 
     def on_tick(self, state: PlayState) -> None:
+        if self._live is None:
+            from rich.live import Live
+
+            self._live = Live(console=self._console, refresh_per_second=8, transient=False)
         self._live.update(render_state(state, self.routine_title))
         if not self._started:
             self._live.start()
@@ -91,6 +104,6 @@ class LivePanel(SessionListener):
         self.close()
 
     def close(self) -> None:
-        if self._started:
+        if self._started and self._live is not None:
             self._live.stop()
             self._started = False
