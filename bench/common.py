@@ -204,6 +204,8 @@ class ChildRun:
     """Largest ru_maxrss among its children. Not ffmpeg's own footprint: a forked child is
     charged the parent's resident pages until it execs, so this is mostly the parent again."""
     cpu_seconds: float
+    children_cpu_seconds: float
+    """CPU of the children it waited for (ffmpeg decoders, the speech worker)."""
     stdout: str
     stderr: str
 
@@ -248,6 +250,7 @@ def run_measured(
         data.get("self_maxrss_kb", float("nan")) / 1024,
         data.get("children_maxrss_kb", float("nan")) / 1024,
         data.get("cpu_seconds", float("nan")),
+        data.get("children_cpu_seconds", float("nan")),
         done.stdout,
         done.stderr,
     )
