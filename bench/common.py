@@ -47,6 +47,17 @@ class Tree:
     """Its .venv's interpreter. Run it with cwd=root: `python -m voiceguide` and `python -c`
     put the working directory first on sys.path, so a run started in another checkout would
     import that checkout's code."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Extra environment for its runs (a variant: the same code with other packages)."""
+
+    def with_path(self, folder: str) -> Tree:
+        """This tree with `folder` first on PYTHONPATH: packages installed there with
+        `pip install --target` (another version of a dependency) replace the venv's."""
+        where = Path(folder).resolve()
+        found = sorted(where.glob("*.dist-info"))
+        names = ", ".join(d.name.removesuffix(".dist-info").replace("-", " ") for d in found)
+        return Tree(f"{self.label}, {names or where.name}", self.root, self.python,
+                    (("PYTHONPATH", str(where)),))  # fmt: skip
 
     def accepts(self, command: str, option: str) -> bool:
         """Whether `voiceguide COMMAND --help` lists OPTION (older trees lack some)."""

@@ -103,7 +103,7 @@ def time_to_first_sound(
     """Launch `voiceguide start --routine demo`, wait for sound, stop it with SIGINT."""
     from soundserver import Recorder
 
-    env = {**base_env, **server.env, "VOICEGUIDE_HOME": str(home)}  # type: ignore[attr-defined]
+    env = {**base_env, **dict(tree.env), **server.env, "VOICEGUIDE_HOME": str(home)}  # type: ignore[attr-defined]
     with Recorder(server) as recording:  # type: ignore[arg-type]
         launched = time.monotonic()
         process = subprocess.Popen(
@@ -169,11 +169,19 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="two repetitions")
     parser.add_argument("--baseline", metavar="DIR", help="also measure this checkout")
     parser.add_argument(
+        "--with-path",
+        metavar="DIR",
+        help="also measure this checkout with DIR first on PYTHONPATH (another version of a"
+        " dependency, installed there with pip install --target)",
+    )
+    parser.add_argument(
         "--bytecode", choices=[*BYTECODE, "both"], default="both", help="see the docstring"
     )
     args = parser.parse_args()
     reps = args.reps or (2 if args.quick else 5)
-    trees = [CURRENT] + ([baseline_tree(args.baseline)] if args.baseline else [])
+    variants = [CURRENT.with_path(args.with_path)] if args.with_path else []
+    baseline = baseline_tree(args.baseline) if args.baseline else None
+    trees = [CURRENT, *variants] + ([baseline] if baseline else [])
     modes = BYTECODE if args.bytecode == "both" else (args.bytecode,)
 
     from soundserver import PulseServer
@@ -211,7 +219,7 @@ def main() -> None:
                 imports[tree.label].append(
                     run_timed(
                         [tree.python, "-c", "import voiceguide.cli"],
-                        {"PYTHONDONTWRITEBYTECODE": "1"},
+                        {"PYTHONDONTWRITEBYTECODE": "1", **dict(tree.env)},
                         cwd=tree.root,
                     )
                 )
@@ -260,22 +268,30 @@ def main() -> None:
         rows,
     )
     ratios: dict[str, dict[str, float]] = {}
-    if len(trees) == 2:
+    if baseline is not None:
         ratio_rows = []
-        for mode in modes:
-            for state in ("cold", "warm"):
-                now = runs[trees[0].label, mode, state]
-                before = runs[trees[1].label, mode, state]
-                wall = median([r["seconds"] for r in now]) / median([r["seconds"] for r in before])
-                paired = [a["seconds"] / b["seconds"] for a, b in zip(now, before, strict=True)]
-                cpu = median([r["cpu_seconds"] for r in now]) / median(
-                    [r["cpu_seconds"] for r in before]
-                )
-                ratios[f"{state} {mode}"] = {"wall": wall, "paired": median(paired), "cpu": cpu}
-                ratio_rows.append([f"{state}, {mode}", wall, median(paired), spread(paired), cpu])
+        for tree in trees[:-1]:
+            for mode in modes:
+                for state in ("cold", "warm"):
+                    now = runs[tree.label, mode, state]
+                    before = runs[baseline.label, mode, state]
+                    wall = median([r["seconds"] for r in now]) / median(
+                        [r["seconds"] for r in before]
+                    )
+                    paired = [a["seconds"] / b["seconds"] for a, b in zip(now, before, strict=True)]
+                    cpu = median([r["cpu_seconds"] for r in now]) / median(
+                        [r["cpu_seconds"] for r in before]
+                    )
+                    ratios[f"{tree.label} | {state} {mode}"] = {
+                        "wall": wall,
+                        "paired": median(paired),
+                        "cpu": cpu,
+                    }
+                    ratio_rows.append([tree.label, f"{state}, {mode}", wall, median(paired),
+                                       spread(paired), cpu])  # fmt: skip
         print_table(
-            f"{trees[0].label} / {trees[1].label} (below 1: faster now)",
-            ["first sound", "wall (medians)", "wall (paired)", "paired range", "CPU (medians)"],
+            f"Against {baseline.label} (below 1: faster now)",
+            ["tree", "first sound", "wall (medians)", "wall (paired)", "paired range", "CPU"],
             ratio_rows,
         )
     targets = []
