@@ -7,6 +7,7 @@ loads nothing here that its first sound does not need (see BENCHMARKS.md, first 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voiceguide.audioformat import frames_to_seconds
@@ -82,9 +83,13 @@ class PlainLines(SessionListener):
 
 
 class LivePanel(SessionListener):
-    """At a terminal: a panel redrawn eight times a second."""
+    """At a terminal: a panel redrawn eight times a second.
 
-    def __init__(self, routine_title: str, console: Console) -> None:
+    `console` may be a function that makes one (`cli.console.console`): it is then called at
+    the first tick, so rich is not loaded before the first sound.
+    """
+
+    def __init__(self, routine_title: str, console: Console | Callable[[], Console]) -> None:
         self.routine_title = routine_title
         self._console = console
         self._live: Live | None = None
@@ -92,9 +97,12 @@ class LivePanel(SessionListener):
 
     def on_tick(self, state: PlayState) -> None:
         if self._live is None:
+            from rich.console import Console
             from rich.live import Live
 
-            self._live = Live(console=self._console, refresh_per_second=8, transient=False)
+            made = self._console
+            target = made if isinstance(made, Console) else made()
+            self._live = Live(console=target, refresh_per_second=8, transient=False)
         self._live.update(render_state(state, self.routine_title))
         if not self._started:
             self._live.start()
