@@ -392,6 +392,9 @@ def main() -> None:
     peak_hwm = max(s.hwm_kb for s in samples) / 1024
     growth = (last.rss_kb - early.rss_kb) / 1024
 
+    warnings = [line for line in stderr.splitlines() if line.startswith(("warning:", "error:"))]
+    for line in warnings:
+        print(f"  voiceguide said: {line}")
     print(
         f"\nplan {plan_seconds / 60:.2f} min; played {total / 60:.2f} min (launch to exit); "
         f"{len(samples)} samples; load {load_before:.2f} -> {load_average():.2f}"
@@ -500,6 +503,7 @@ def main() -> None:
                 "longest_music_silence_render_ms": max(ref_gaps) / RATE * 1000,
                 "step_line_lag_ms": [(n, lag * 1000) for n, lag in step_lines],
             },
+            "warnings": warnings,
             "load_before": load_before,
             "load_after": load_average(),
         },
