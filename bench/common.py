@@ -32,6 +32,67 @@ RATE = 44_100
 MB = 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Tree:
+    """A checkout of voiceguide to measure: its own venv's Python runs its own code.
+
+    The scripts measure this checkout by default; `--baseline DIR` adds another one (for
+    example an older commit in a `git worktree`, with its own `make venv`), measured in the
+    same run, its runs taking turns with this checkout's so that both see the same load.
+    """
+
+    label: str
+    root: Path
+    python: str
+    """Its .venv's interpreter. Run it with cwd=root: `python -m voiceguide` and `python -c`
+    put the working directory first on sys.path, so a run started in another checkout would
+    import that checkout's code."""
+    env: tuple[tuple[str, str], ...] = ()
+    """Extra environment for its runs (a variant: the same code with other packages)."""
+
+    def with_path(self, folder: str) -> Tree:
+        """This tree with `folder` first on PYTHONPATH: packages installed there with
+        `pip install --target` (another version of a dependency) replace the venv's."""
+        where = Path(folder).resolve()
+        found = sorted(where.glob("*.dist-info"))
+        names = ", ".join(d.name.removesuffix(".dist-info").replace("-", " ") for d in found)
+        return Tree(f"{self.label}, {names or where.name}", self.root, self.python,
+                    (("PYTHONPATH", str(where)),))  # fmt: skip
+
+    def accepts(self, command: str, option: str) -> bool:
+        """Whether `voiceguide COMMAND --help` lists OPTION (older trees lack some)."""
+        done = subprocess.run(
+            [self.python, "-m", "voiceguide", command, "--help"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=self.root,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        return option in done.stdout
+
+
+CURRENT = Tree("current", ROOT, PY)
+
+
+def baseline_tree(folder: str) -> Tree:
+    """The checkout at `folder`, run by its own .venv (made with `make venv` there)."""
+    root = Path(folder).resolve()
+    python = root / ".venv" / "bin" / "python"
+    if not (root / "voiceguide").is_dir() or not python.is_file():
+        raise SystemExit(f"{root}: not a voiceguide checkout with a .venv (run make venv there)")
+    return Tree(f"baseline {tree_commit(root)}", root, str(python))
+
+
+def tree_commit(root: Path) -> str:
+    return subprocess.run(
+        ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+
+
 def ensure_out() -> None:
     for folder in (OUT, AUDIO_CACHE, SCRATCH):
         folder.mkdir(parents=True, exist_ok=True)
@@ -154,18 +215,23 @@ class ChildRun:
     """Largest ru_maxrss among its children. Not ffmpeg's own footprint: a forked child is
     charged the parent's resident pages until it execs, so this is mostly the parent again."""
     cpu_seconds: float
+    children_cpu_seconds: float
+    """CPU of the children it waited for (ffmpeg decoders, the speech worker)."""
     stdout: str
     stderr: str
 
 
 def run_measured(
-    args: Sequence[str], env: dict[str, str] | None = None, timeout: float = 1800
+    args: Sequence[str],
+    env: dict[str, str] | None = None,
+    timeout: float = 1800,
+    tree: Tree = CURRENT,
 ) -> ChildRun:
     """Run `python <args>` through bench/rss_wrapper.py and read back its peak memory.
 
     `args` are what would follow `python` on a command line: ["-m", "voiceguide", ...] or
-    ["script.py", ...]. The wrapper runs them in its own interpreter and, at exit, writes
-    getrusage(RUSAGE_SELF) and getrusage(RUSAGE_CHILDREN) to a JSON file.
+    ["script.py", ...]. The wrapper runs them in its own interpreter (the Tree's) and,
+    at exit, writes getrusage(RUSAGE_SELF) and getrusage(RUSAGE_CHILDREN) to a JSON file.
     """
     ensure_out()
     fd, report_name = tempfile.mkstemp(prefix="rss-", suffix=".json", dir=SCRATCH)
@@ -173,7 +239,8 @@ def run_measured(
     report = Path(report_name)
     started = time.perf_counter()
     done = subprocess.run(
-        [PY, str(BENCH / "rss_wrapper.py"), str(report), *args],
+        [tree.python, str(BENCH / "rss_wrapper.py"), str(report), *args],
+        cwd=tree.root,
         capture_output=True,
         text=True,
         env={**os.environ, **(env or {})},
@@ -194,17 +261,21 @@ def run_measured(
         data.get("self_maxrss_kb", float("nan")) / 1024,
         data.get("children_maxrss_kb", float("nan")) / 1024,
         data.get("cpu_seconds", float("nan")),
+        data.get("children_cpu_seconds", float("nan")),
         done.stdout,
         done.stderr,
     )
 
 
-def run_timed(command: Sequence[str], env: dict[str, str] | None = None) -> float:
+def run_timed(
+    command: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> float:
     """Wall seconds of one command (output discarded); raises if it fails."""
     started = time.perf_counter()
     subprocess.run(
         list(command),
         check=True,
+        cwd=cwd,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

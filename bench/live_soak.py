@@ -19,7 +19,11 @@ Reported:
 
 Targets (issue 3): memory <= 150 MB and flat, CPU <= 5 %.
 
-    .venv/bin/python bench/live_soak.py [--minutes 10]
+`--tree DIR` plays another checkout (its own .venv) instead of this one, and writes
+live_soak-baseline.json. A soak takes about 3 % of a core, so two (this checkout's and a
+baseline's) can run at the same time, and then both see the same load.
+
+    .venv/bin/python bench/live_soak.py [--minutes 10] [--tree DIR]
 """
 
 from __future__ import annotations
@@ -42,10 +46,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     AUDIO_CACHE,
+    CURRENT,
     OUT,
-    PY,
     RATE,
     TESTS,
+    baseline_tree,
     generate_music,
     load_average,
     print_table,
@@ -182,7 +187,10 @@ def locate(heard: np.ndarray, reference: np.ndarray, ref_frame: int, guess: int)
     size = 1 << (n - 1).bit_length()
     corr = np.fft.irfft(np.fft.rfft(window, size) * np.conj(np.fft.rfft(t, size)), size)
     corr = corr[: len(window) - len(t) + 1]
-    energy = np.convolve(window**2, np.ones(len(t)), "valid")
+    # Energy of each window position, by running sums: np.convolve with a box of 0.3 s took
+    # minutes per cue (it convolves directly), this takes milliseconds.
+    running = np.concatenate([[0.0], np.cumsum(window**2)])
+    energy = running[len(t) :] - running[: len(running) - len(t)]
     score = corr / np.sqrt(np.maximum(energy, 1e-9) * float((t**2).sum()))
     best = int(np.argmax(score))
     return lo + best if score[best] > 0.95 else None
@@ -202,7 +210,9 @@ def main() -> None:
     parser.add_argument(
         "--save-audio", action="store_true", help="keep recording + reference in bench/out/"
     )
+    parser.add_argument("--tree", metavar="DIR", help="play this checkout instead (baseline)")
     args = parser.parse_args()
+    tree = baseline_tree(args.tree) if args.tree else CURRENT
     minutes = 2.0 if args.quick and args.minutes == 10.0 else args.minutes
     step_seconds = round(minutes * 60 / STEPS)
 
@@ -217,13 +227,13 @@ def main() -> None:
     ref_wav, plan_json = folder / "reference.wav", folder / "plan.json"
     load_before = load_average()
     print(
-        f"live soak: {STEPS} steps x {step_seconds} s with {music.name} looped; "
-        f"load {load_before:.2f}",
+        f"live soak of {tree.label}: {STEPS} steps x {step_seconds} s with {music.name} looped;"
+        f" load {load_before:.2f}",
         flush=True,
     )
     done = subprocess.run(
         [
-            PY,
+            tree.python,
             "-m",
             "voiceguide",
             "render",
@@ -237,6 +247,7 @@ def main() -> None:
             str(plan_json),
         ],
         env=env,
+        cwd=tree.root,
         capture_output=True,
         text=True,
         check=False,
@@ -257,8 +268,18 @@ def main() -> None:
         with Recorder(server) as recording:
             launched = time.monotonic()
             process = subprocess.Popen(
-                [PY, "-m", "voiceguide", "start", "--routine", str(routine), "--music", str(music)],
+                [
+                    tree.python,
+                    "-m",
+                    "voiceguide",
+                    "start",
+                    "--routine",
+                    str(routine),
+                    "--music",
+                    str(music),
+                ],
                 env={**env, **server.env},
+                cwd=tree.root,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -371,6 +392,9 @@ def main() -> None:
     peak_hwm = max(s.hwm_kb for s in samples) / 1024
     growth = (last.rss_kb - early.rss_kb) / 1024
 
+    warnings = [line for line in stderr.splitlines() if line.startswith(("warning:", "error:"))]
+    for line in warnings:
+        print(f"  voiceguide said: {line}")
     print(
         f"\nplan {plan_seconds / 60:.2f} min; played {total / 60:.2f} min (launch to exit); "
         f"{len(samples)} samples; load {load_before:.2f} -> {load_average():.2f}"
@@ -440,8 +464,9 @@ def main() -> None:
         ],
     )
     path = write_result(
-        "live_soak",
+        "live_soak" if tree is CURRENT else "live_soak-baseline",
         {
+            "tree": {tree.label: str(tree.root)},
             "minutes": minutes,
             "step_seconds": step_seconds,
             "plan_seconds": plan_seconds,
@@ -478,6 +503,7 @@ def main() -> None:
                 "longest_music_silence_render_ms": max(ref_gaps) / RATE * 1000,
                 "step_line_lag_ms": [(n, lag * 1000) for n, lag in step_lines],
             },
+            "warnings": warnings,
             "load_before": load_before,
             "load_after": load_average(),
         },

@@ -163,6 +163,7 @@ def child_resolve(playlist: str) -> None:
 
 
 def render(home: Path, playlist: Path) -> ChildRun:
+    home.mkdir(parents=True, exist_ok=True)  # render writes only into a folder that exists
     run = run_measured(
         [
             "-m",

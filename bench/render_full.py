@@ -12,9 +12,12 @@ the same mp3 as the session plays music (the plan's music_spans) to s16le 44.1 k
 - warm, null sink (API): prepare_session + render_to_sink(NullSink) in one process, to split
                  preparation from the mixing loop and leave out the WAV write.
 
+With `--baseline DIR`, every render is also made by another checkout (its own .venv, its own
+home), each run of it right after the same run of this checkout.
+
 Targets (issue 2): warm render <= 1.5 x the decode time; peak memory < 120 MB.
 
-    .venv/bin/python bench/render_full.py [--reps N] [--quick]
+    .venv/bin/python bench/render_full.py [--reps N] [--quick] [--baseline DIR]
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     AUDIO_CACHE,
+    CURRENT,
     RATE,
     ChildRun,
+    Tree,
     audio_seconds,
+    baseline_tree,
     generate_music,
     load_average,
     median,
@@ -53,16 +59,18 @@ ROUTINE = "hands-on-pumping"
 MUSIC_MINUTES = 60
 TARGET_RATIO = 1.5
 TARGET_MB = 120.0
-_WROTE = re.compile(r"Wrote .* in ([0-9.]+) s")
+_WROTE = re.compile(r"Wrote .*? in\s+([0-9.]+)\s*s", re.S)  # older trees wrap the line
 
 
 def music_file() -> Path:
     return generate_music(AUDIO_CACHE / "music-60min.mp3", MUSIC_MINUTES * 60.0)
 
 
-def render(home: Path, music: Path) -> tuple[ChildRun, float]:
+def render(home: Path, music: Path, tree: Tree = CURRENT) -> tuple[ChildRun, float]:
     """One `voiceguide render` child; returns it and the loop time it printed."""
     out = home / "session.wav"
+    # each run writes the plan over the last run's (older trees overwrite without --force)
+    force = ["--force"] if tree.accepts("render", "--force") else []
     run = run_measured(
         [
             "-m",
@@ -76,9 +84,10 @@ def render(home: Path, music: Path) -> tuple[ChildRun, float]:
             str(out),
             "--cues-json",
             str(home / "plan.json"),
-            "--force",  # each run writes the plan over the last run's
+            *force,
         ],
         env=voiceguide_env(home),
+        tree=tree,
     )
     if run.returncode != 0:
         raise RuntimeError(f"render failed ({run.returncode}): {run.stderr[-2000:]}")
@@ -126,10 +135,19 @@ def decode_through_pipe(music: Path, seconds: float) -> float:
 def child_null(music: str) -> None:
     """In-process: prepare the session, then render it all into the null sink."""
     from voiceguide.config import Config
-    from voiceguide.mix.prepare import SessionOptions, prepare_session
-    from voiceguide.output import NullSink
-    from voiceguide.output.export import render_to_sink
     from voiceguide.paths import Paths
+
+    try:
+        from voiceguide.mix.prepare import SessionOptions, prepare_session
+        from voiceguide.output import NullSink
+        from voiceguide.output.export import render_to_sink
+    except ImportError:  # a checkout from before the folders per stage (--baseline)
+        from voiceguide.rendering import render_to_sink  # type: ignore[no-redef]
+        from voiceguide.session import (  # type: ignore[no-redef]
+            SessionOptions,
+            prepare_session,
+        )
+        from voiceguide.sinks import NullSink  # type: ignore[no-redef]
 
     started = time.perf_counter()
     options = SessionOptions(routine=ROUTINE, music=music, include_first_run=True)
@@ -150,10 +168,22 @@ def child_null(music: str) -> None:
     )
 
 
+Runs = list[tuple[ChildRun, float]]
+
+
+def summary_rows(label: str, runs: Runs, base: float) -> list[object]:
+    wall = [r.wall_seconds for r, _ in runs]
+    loop = [t for _, t in runs]
+    rss = [r.self_maxrss_mb for r, _ in runs]
+    return [label, len(runs), median(wall), spread(wall), median(wall) / base, median(loop),
+            median(loop) / base, median(rss)]  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reps", type=int, default=None, help="repetitions (default 3; warm 5)")
     parser.add_argument("--quick", action="store_true", help="one repetition of each")
+    parser.add_argument("--baseline", metavar="DIR", help="also measure this checkout")
     parser.add_argument("--child-null", metavar="MUSIC", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_null:
@@ -161,156 +191,171 @@ def main() -> None:
         return
     cold_reps = args.reps or (1 if args.quick else 3)
     warm_reps = args.reps or (1 if args.quick else 5)
+    trees = [CURRENT] + ([baseline_tree(args.baseline)] if args.baseline else [])
 
     music = music_file()
     music_len = audio_seconds(music)
     load_before = load_average()
+    loads = [load_before]
     print(
         f"{ROUTINE} over {music.name} ({music_len / 60:.1f} min); "
-        f"cold x{cold_reps}, warm x{warm_reps}; load {load_before:.2f}",
+        f"cold x{cold_reps}, warm x{warm_reps}; {' vs '.join(t.label for t in trees)};"
+        f" load {load_before:.2f}",
         flush=True,
     )
 
-    cold: list[tuple[ChildRun, float]] = []
-    homes: list[Path] = []
+    cold: dict[str, Runs] = {t.label: [] for t in trees}
+    loud_cold: dict[str, Runs] = {t.label: [] for t in trees}
+    warm: dict[str, Runs] = {t.label: [] for t in trees}
+    null_runs: dict[str, list[tuple[ChildRun, dict[str, float]]]] = {t.label: [] for t in trees}
+    homes: dict[str, list[Path]] = {t.label: [] for t in trees}
     for _ in range(cold_reps):
-        home = scratch_dir("render-home-")
-        homes.append(home)
-        cold.append(render(home, music))
-        print(f"  cold: {cold[-1][0].wall_seconds:.2f} s", flush=True)
-    home = homes[-1]
-    plan = json.loads((home / "plan.json").read_text())
+        for tree in trees:
+            home = scratch_dir("render-home-")
+            homes[tree.label].append(home)
+            cold[tree.label].append(render(home, music, tree))
+            print(f"  cold, {tree.label}: {cold[tree.label][-1][0].wall_seconds:.2f} s", flush=True)
+    home_of = {t.label: homes[t.label][-1] for t in trees}
+    plan = json.loads((home_of[CURRENT.label] / "plan.json").read_text())
     spans = plan["music_spans"]
     music_seconds = sum(s["end_frame"] - s["start_frame"] for s in spans) / RATE
     session_seconds = plan["total_frames"] / RATE
 
-    loud_cold: list[tuple[ChildRun, float]] = []
     for _ in range(cold_reps):
-        for name in ("loudness.json", "probe.json"):
-            (home / "cache" / name).unlink(missing_ok=True)
-        loud_cold.append(render(home, music))
-        print(f"  loudness-cold: {loud_cold[-1][0].wall_seconds:.2f} s", flush=True)
+        for tree in trees:
+            for name in ("loudness.json", "probe.json"):
+                (home_of[tree.label] / "cache" / name).unlink(missing_ok=True)
+            loud_cold[tree.label].append(render(home_of[tree.label], music, tree))
+            print(
+                f"  loudness-cold, {tree.label}: {loud_cold[tree.label][-1][0].wall_seconds:.2f} s",
+                flush=True,
+            )
+    loads.append(load_average())
 
-    # Warm renders interleaved with the decode baselines, so both see the same noise.
-    warm: list[tuple[ChildRun, float]] = []
-    null_runs: list[tuple[ChildRun, dict[str, float]]] = []
+    # Warm renders interleaved with the decode baselines, so all see the same noise.
     decode_music: list[float] = []
     decode_session: list[float] = []
     decode_pipe: list[float] = []
     decode_hour: list[float] = []
-    for _ in range(warm_reps):
+    for index in range(warm_reps):
         decode_music.append(run_timed(decode_command(music, music_seconds)))
-        warm.append(render(home, music))
+        for tree in trees if index % 2 == 0 else trees[::-1]:
+            warm[tree.label].append(render(home_of[tree.label], music, tree))
         decode_session.append(run_timed(decode_command(music, session_seconds)))
         decode_pipe.append(decode_through_pipe(music, music_seconds))
-        null = run_measured([__file__, "--child-null", str(music)], env=voiceguide_env(home))
-        if null.returncode != 0:
-            raise RuntimeError(f"null-sink render failed: {null.stderr[-2000:]}")
-        null_runs.append((null, json.loads(null.stdout.strip().splitlines()[-1])))
+        for tree in trees:
+            null = run_measured(
+                [__file__, "--child-null", str(music)], env=voiceguide_env(home_of[tree.label]),
+                tree=tree,
+            )  # fmt: skip
+            if null.returncode != 0:
+                raise RuntimeError(f"null-sink render failed: {null.stderr[-2000:]}")
+            null_runs[tree.label].append((null, json.loads(null.stdout.strip().splitlines()[-1])))
         print(
-            f"  warm: {warm[-1][0].wall_seconds:.2f} s (decode {decode_music[-1]:.2f} s)",
+            "  warm: "
+            + ", ".join(f"{t.label} {warm[t.label][-1][0].wall_seconds:.2f} s" for t in trees)
+            + f" (decode {decode_music[-1]:.2f} s)",
             flush=True,
         )
+        loads.append(load_average())
     for _ in range(min(cold_reps, 3)):
         decode_hour.append(run_timed(decode_command(music, None)))
-    for folder in homes:
-        remove(folder)
+    for folders in homes.values():
+        for folder in folders:
+            remove(folder)
 
     base = median(decode_music)
     rows = []
-    result_rows = {}
-    for label, runs in (("cold (fresh home)", cold), ("loudness-cold", loud_cold), ("warm", warm)):
-        wall = [r.wall_seconds for r, _ in runs]
-        loop = [t for _, t in runs]
-        rss = [r.self_maxrss_mb for r, _ in runs]
-        rows.append(
-            [
-                label,
-                len(runs),
-                median(wall),
-                spread(wall),
-                median(wall) / base,
-                median(loop),
-                median(loop) / base,
-                median(rss),
-            ]
-        )
-        result_rows[label] = {
-            "runs": len(runs),
-            "wall_s": wall,
-            "loop_s": loop,
-            "self_maxrss_mb": rss,
+    result_rows: dict[str, dict[str, object]] = {}
+    for tree in trees:
+        for label, runs in (
+            ("cold (fresh home)", cold[tree.label]),
+            ("loudness-cold", loud_cold[tree.label]),
+            ("warm", warm[tree.label]),
+        ):
+            rows.append(summary_rows(f"{label}, {tree.label}", runs, base))
+            result_rows[f"{label} | {tree.label}"] = {
+                "runs": len(runs),
+                "wall_s": [r.wall_seconds for r, _ in runs],
+                "loop_s": [t for _, t in runs],
+                "self_maxrss_mb": [r.self_maxrss_mb for r, _ in runs],
+                "cpu_s": [r.cpu_seconds for r, _ in runs],
+                "children_cpu_s": [r.children_cpu_seconds for r, _ in runs],
+            }
+        nulls = null_runs[tree.label]
+        null_wall = [r.wall_seconds for r, _ in nulls]
+        null_loop = [d["loop_seconds"] for _, d in nulls]
+        null_rss = [r.self_maxrss_mb for r, _ in nulls]
+        rows.append([f"warm, null sink (API), {tree.label}", len(nulls), median(null_wall),
+                     spread(null_wall), median(null_wall) / base, median(null_loop),
+                     median(null_loop) / base, median(null_rss)])  # fmt: skip
+        result_rows[f"warm, null sink (API) | {tree.label}"] = {
+            "runs": len(nulls),
+            "wall_s": null_wall,
+            "loop_s": null_loop,
+            "prepare_s": [d["prepare_seconds"] for _, d in nulls],
+            "self_maxrss_mb": null_rss,
+            "cpu_s": [r.cpu_seconds for r, _ in nulls],
         }
-    null_wall = [r.wall_seconds for r, _ in null_runs]
-    null_loop = [d["loop_seconds"] for _, d in null_runs]
-    null_prep = [d["prepare_seconds"] for _, d in null_runs]
-    null_rss = [r.self_maxrss_mb for r, _ in null_runs]
-    rows.append(
-        [
-            "warm, null sink (API)",
-            len(null_runs),
-            median(null_wall),
-            spread(null_wall),
-            median(null_wall) / base,
-            median(null_loop),
-            median(null_loop) / base,
-            median(null_rss),
-        ]
-    )
-    result_rows["warm, null sink (API)"] = {
-        "runs": len(null_runs),
-        "wall_s": null_wall,
-        "loop_s": null_loop,
-        "prepare_s": null_prep,
-        "self_maxrss_mb": null_rss,
-    }
 
     print(
         f"\nsession {session_seconds / 60:.2f} min, music plays {music_seconds / 60:.2f} min "
         f"(sum of the plan's music_spans); load {load_before:.2f} -> {load_average():.2f}"
+        f" (max {max(loads):.2f})"
     )
     print_table(
         f"Baseline (ffmpeg decode of {music.name} to s16le 44.1 kHz stereo, /dev/null)",
         ["what", "runs", "median s", "range s"],
         [
-            [
-                f"first {music_seconds:.0f} s (music part; THE baseline)",
-                len(decode_music),
-                median(decode_music),
-                spread(decode_music),
-            ],
-            [
-                f"first {session_seconds:.0f} s (session length)",
-                len(decode_session),
-                median(decode_session),
-                spread(decode_session),
-            ],
-            [
-                f"first {music_seconds:.0f} s into a pipe, read by cat (context)",
-                len(decode_pipe),
-                median(decode_pipe),
-                spread(decode_pipe),
-            ],
-            [
-                f"whole file ({music_len:.0f} s)",
-                len(decode_hour),
-                median(decode_hour),
-                spread(decode_hour),
-            ],
+            [f"first {music_seconds:.0f} s (music part; THE baseline)", len(decode_music),
+             median(decode_music), spread(decode_music)],
+            [f"first {session_seconds:.0f} s (session length)", len(decode_session),
+             median(decode_session), spread(decode_session)],
+            [f"first {music_seconds:.0f} s into a pipe, read by cat (context)", len(decode_pipe),
+             median(decode_pipe), spread(decode_pipe)],
+            [f"whole file ({music_len:.0f} s)", len(decode_hour), median(decode_hour),
+             spread(decode_hour)],
         ],
-    )
+    )  # fmt: skip
     print_table(
         "voiceguide render (child process; loop = the 'Wrote ... in X s' figure)",
         ["run", "n", "wall s", "range s", "wall/decode", "loop s", "loop/decode", "peak MB"],
         rows,
     )
-    warm_wall = median([r.wall_seconds for r, _ in warm])
+    now = warm[CURRENT.label]
+    warm_wall = median([r.wall_seconds for r, _ in now])
     warm_ratio = warm_wall / base
     # Each warm render ran right after a decode: the ratio within each pair shares its noise.
-    paired = [r.wall_seconds / d for (r, _), d in zip(warm, decode_music, strict=True)]
-    peak = max(r.self_maxrss_mb for r, _ in [*cold, *loud_cold, *warm])
+    paired = [r.wall_seconds / d for (r, _), d in zip(now, decode_music, strict=True)]
+    peak = max(r.self_maxrss_mb for r, _ in [*cold[CURRENT.label], *loud_cold[CURRENT.label], *now])
+    comparison: dict[str, float] = {}
+    if len(trees) == 2:
+        before = trees[1].label
+        compare_rows = []
+        for label, mine, theirs, pick in (
+            ("warm render, wall", now, warm[before], lambda r: r[0].wall_seconds),
+            ("warm render, loop", now, warm[before], lambda r: r[1]),
+            ("warm render, CPU", now, warm[before], lambda r: r[0].cpu_seconds),
+            ("warm render, its ffmpeg CPU", now, warm[before],
+             lambda r: r[0].children_cpu_seconds),
+            ("warm render, peak MB", now, warm[before], lambda r: r[0].self_maxrss_mb),
+            ("cold render, wall", cold[CURRENT.label], cold[before], lambda r: r[0].wall_seconds),
+            ("cold render, peak MB", cold[CURRENT.label], cold[before],
+             lambda r: r[0].self_maxrss_mb),
+            ("null sink (API), loop", null_runs[CURRENT.label], null_runs[before],
+             lambda r: r[1]["loop_seconds"]),
+        ):  # fmt: skip
+            a = median([pick(r) for r in mine])
+            b = median([pick(r) for r in theirs])
+            comparison[label] = a / b
+            compare_rows.append([label, a, b, a / b])
+        print_table(
+            f"{CURRENT.label} vs {before} (medians; ratio below 1: less now)",
+            ["what", CURRENT.label, before, "ratio"],
+            compare_rows,
+        )
     print_table(
-        "Targets",
+        "Targets (this checkout)",
         ["target", "measured", "verdict"],
         [
             [
@@ -334,6 +379,7 @@ def main() -> None:
         "render_full",
         {
             "routine": ROUTINE,
+            "trees": {t.label: str(t.root) for t in trees},
             "music_file_seconds": music_len,
             "session_seconds": session_seconds,
             "music_seconds": music_seconds,
@@ -344,8 +390,10 @@ def main() -> None:
             "renders": result_rows,
             "warm_ratio": warm_ratio,
             "warm_paired_ratios": paired,
+            "current_over_baseline": comparison,
             "peak_self_mb": peak,
             "load_before": load_before,
+            "load_per_rep": loads,
             "load_after": load_average(),
         },
     )

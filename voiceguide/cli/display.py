@@ -1,23 +1,34 @@
-"""The live display (rich) for a terminal, and plain event lines without one."""
+"""The live display (rich) for a terminal, and plain event lines without one.
+
+rich is imported when the panel is first drawn, which is after the first sound: `start`
+loads nothing here that its first sound does not need (see BENCHMARKS.md, first sound).
+"""
 
 from __future__ import annotations
 
 import sys
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from voiceguide.audioformat import frames_to_seconds
 from voiceguide.live.events import Event, PlayState, SessionListener
 from voiceguide.routine.durations import format_seconds
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.panel import Panel
+
 KEYS_LINE = "space pause/resume · n next step · b back · r repeat · + one more minute · q stop"
 
 
 def render_state(state: PlayState, routine_title: str, listening: str = "") -> Panel:
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.progress_bar import ProgressBar
+    from rich.table import Table
+    from rich.text import Text
+
     if state.step_number is not None:
         heading = f"Step {state.step_number} of {state.step_count}: {state.step_title}"
     else:
@@ -74,16 +85,24 @@ class PlainLines(SessionListener):
 
 
 class LivePanel(SessionListener):
-    """At a terminal: a panel redrawn eight times a second."""
+    """At a terminal: a panel redrawn eight times a second.
 
-    def __init__(self, routine_title: str, console: Console, wake_phrase: str = "") -> None:
-        from rich.live import Live
+    `console` may be a function that makes one (`cli.console.console`): it is then called at
+    the first tick, so rich is not loaded before the first sound.
+    """
 
+    def __init__(
+        self,
+        routine_title: str,
+        console: Console | Callable[[], Console],
+        wake_phrase: str = "",
+    ) -> None:
         self.routine_title = routine_title
         self.wake_phrase = wake_phrase
         """Set while voice commands are listened for: the panel says so."""
         self.last_heard = ""
-        self._live = Live(console=console, refresh_per_second=8, transient=False)
+        self._console = console
+        self._live: Live | None = None
         self._started = False
 
     def on_event(self, event: Event) -> None:
@@ -97,6 +116,13 @@ class LivePanel(SessionListener):
         return f"{line} · heard: {self.last_heard}" if self.last_heard else line
 
     def on_tick(self, state: PlayState) -> None:
+        if self._live is None:
+            from rich.console import Console
+            from rich.live import Live
+
+            made = self._console
+            target = made if isinstance(made, Console) else made()
+            self._live = Live(console=target, refresh_per_second=8, transient=False)
         self._live.update(render_state(state, self.routine_title, self._listening_line()))
         if not self._started:
             self._live.start()
@@ -106,6 +132,6 @@ class LivePanel(SessionListener):
         self.close()
 
     def close(self) -> None:
-        if self._started:
+        if self._started and self._live is not None:
             self._live.stop()
             self._started = False

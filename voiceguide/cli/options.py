@@ -110,8 +110,6 @@ def session_options(
 
     A shuffle without --seed draws one and prints it, so the session can be replayed.
     """
-    import secrets
-
     from voiceguide.mix.prepare import SessionOptions
 
     if flags.music and flags.playlist:
@@ -129,6 +127,8 @@ def session_options(
             BOUNDS[key].check(value, option)
     shuffle_seed = flags.seed
     if flags.shuffle and shuffle_seed is None:
+        import secrets  # only here: it loads OpenSSL's hmac, which a first sound does not need
+
         shuffle_seed = secrets.randbelow(1_000_000)
     if shuffle_seed is not None:
         app.err.print(

@@ -127,7 +127,7 @@ def _run(session: LiveSession, voice: VoiceControl | None = None) -> str:
                 session.subscribe(voice)
             if keys.active and sys.stdout.isatty():
                 wake = voice.listener.wake_phrase if voice is not None and listening else ""
-                panel = LivePanel(session.session.routine.title, console(), wake)
+                panel = LivePanel(session.session.routine.title, console, wake)
                 session.subscribe(panel)
             else:
                 session.subscribe(PlainLines())

@@ -155,11 +155,12 @@ def planned_seconds(routine: Routine, config: Config, paths: Paths) -> float:
 
 def bed_track() -> Track:
     """The bundled music bed (already at the loudness target)."""
-    from voiceguide.music.playlists.probe import run_ffprobe
-
     path = bundled.bed_path()
     frames = bundled.ogg_frames(path)
     if frames is None:
+        # Imported only here: the playlists package is not needed to play the bundled bed.
+        from voiceguide.music.playlists.probe import run_ffprobe
+
         frames = seconds_to_frames(run_ffprobe(path).duration_seconds)
     return Track(path, frames, 0.0, "Bundled music bed")
 

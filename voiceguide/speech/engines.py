@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
-import multiprocessing.connection
 import os
 import signal
 import subprocess
@@ -14,9 +12,13 @@ import time
 import wave
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from voiceguide.errors import BadInputError, VoiceError
+
+if TYPE_CHECKING:
+    import multiprocessing.connection
+    import multiprocessing.process
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,8 @@ class Pyttsx3Engine:
         self._process: multiprocessing.process.BaseProcess | None = None
 
     def _start(self) -> multiprocessing.connection.Connection:
+        import multiprocessing  # here, not at the top: a warm start never synthesizes
+
         context = multiprocessing.get_context("spawn")
         parent, child = context.Pipe()
         process = context.Process(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import soxr
 
 from voiceguide.audioformat import MIX_RATE_HZ
 
@@ -17,4 +16,6 @@ def to_mix_rate(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     audio = np.asarray(samples, dtype=np.float64)
     if rate_hz == MIX_RATE_HZ:
         return audio
+    import soxr  # here, not at the top: only synthesis resamples, and a warm start does none
+
     return soxr.resample(audio, rate_hz, MIX_RATE_HZ, "HQ")

@@ -130,13 +130,22 @@ class Voice:
         return None
 
     def _load(self, path: Path) -> np.ndarray | None:
+        """A cached clip, or None if it is missing or not a mono 16-bit WAV at the mix rate.
+
+        Read as int16 directly (the cache holds exactly what `clip` returns): no float
+        temporaries, which cost time before the first sound and memory at each new step.
+        """
         try:
-            samples, rate = read_wav_mono(path)
-        except (OSError, EOFError, wave.Error, VoiceError):
+            with wave.open(str(path), "rb") as wav:
+                layout = (wav.getsampwidth(), wav.getnchannels(), wav.getframerate())
+                if layout != (2, 1, MIX_RATE_HZ):
+                    return None
+                data = wav.readframes(wav.getnframes())
+        except (OSError, EOFError, wave.Error):
             return None
-        if rate != MIX_RATE_HZ or len(samples) == 0:
+        if not data or len(data) % 2:
             return None
-        return np.round(samples * 32768.0).astype(np.int16)
+        return np.frombuffer(data, dtype="<i2").astype(np.int16, copy=False)
 
     def _synthesize(self, text: str) -> np.ndarray:
         with tempfile.TemporaryDirectory(prefix="voiceguide-tts-") as tmp:
