@@ -17,7 +17,7 @@ def is_playlist_path(path: Path) -> bool:
 
 
 def read_playlist_file(path: Path) -> ParsedPlaylist:
-    """Parse an .m3u, .m3u8 or .pls file (MusicError if it cannot be parsed at all)."""
+    """Parse an .m3u, .m3u8 or .pls file (PlaylistFileError if it cannot be parsed at all)."""
     suffix = path.suffix.lower()
     if suffix == ".pls":
         return parse_pls(path)

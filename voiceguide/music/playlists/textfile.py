@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from voiceguide.errors import MusicError
+from voiceguide.errors import PlaylistFileError
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Control characters never appear in a text playlist (tab, CR, LF and form feed aside).
@@ -20,14 +20,14 @@ def read_lines(path: Path, *, warn_on_fallback: bool) -> tuple[list[str], list[s
     """The lines of a text playlist and any warnings; UTF-8 first, then Latin-1.
 
     A UTF-8 BOM is dropped and CRLF/CR line endings are accepted. A file that is not
-    text at all raises MusicError naming the file and the first offending line.
+    text at all raises PlaylistFileError (exit 2) naming the file and the first offending line.
     """
     try:
         if path.stat().st_size > MAX_PLAYLIST_BYTES:
-            raise MusicError(f"{path}:1: not a playlist: larger than 16 MiB")
+            raise PlaylistFileError(f"{path}:1: not a playlist: larger than 16 MiB")
         data = path.read_bytes()
     except OSError as err:
-        raise MusicError(f"{path}: cannot read playlist: {err.strerror or err}") from err
+        raise PlaylistFileError(f"{path}: cannot read playlist: {err.strerror or err}") from err
     warnings: list[str] = []
     try:
         text = data.decode("utf-8-sig")
@@ -41,7 +41,7 @@ def read_lines(path: Path, *, warn_on_fallback: bool) -> tuple[list[str], list[s
     lines = _LINE_BREAK.split(text)
     for number, line in enumerate(lines, start=1):
         if _BINARY.search(line):
-            raise MusicError(f"{path}:{number}: not a playlist: binary data on this line")
+            raise PlaylistFileError(f"{path}:{number}: not a playlist: binary data on this line")
     return lines, warnings
 
 

@@ -1,0 +1,188 @@
+"""Hostile files, names and faults: one line naming the file, exit 2 for bad input, and never a
+traceback, a hang, unbounded memory, a partial file left behind or a write outside voiceguide's
+folders."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from voiceguide.music.playlists.manage import import_playlist, show_playlist
+from voiceguide.paths import Paths
+
+from cli_helpers import invoke, run_cli
+from test_playlist_audio import make_tone
+
+ERROR_EXIT = 1
+BAD_INPUT_EXIT = 2
+
+
+def one_error_line(stderr: str) -> str:
+    """The only line of `stderr`, which must be an error (no traceback, no second line)."""
+    assert "Traceback" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if line.startswith("error")]
+    assert len(lines) == 1 and lines[0] == stderr.strip(), stderr
+    return lines[0]
+
+
+# -- playlists: names a playlist cannot hold, entries no file can have ------------------------
+
+
+def test_a_file_name_with_a_line_break_is_refused_not_stored(tmp_path: Path) -> None:
+    good = make_tone(tmp_path / "good1.mp3")
+    broken = make_tone(tmp_path / "new\nline.mp3")
+    result = invoke("playlist", "new", "calm", str(broken), str(good))
+    assert result.returncode == BAD_INPUT_EXIT
+    line = one_error_line(result.stderr)
+    assert "new\\nline.mp3" in line and "line break" in line
+    assert invoke("playlist", "show", "calm").returncode == BAD_INPUT_EXIT  # nothing stored
+
+
+def test_a_line_break_found_in_a_folder_is_left_out_with_a_warning(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    make_tone(music / "good1.mp3")
+    make_tone(music / "new\nline.mp3")
+    result = invoke("playlist", "new", "calm", str(music))
+    assert result.returncode == 0, result.stderr
+    assert "with 1 track" in result.stdout
+    warnings = result.stderr.splitlines()
+    assert len(warnings) == 1 and warnings[0].startswith("warning: ")
+    assert "new\\nline.mp3: skipped" in warnings[0]
+    shown = invoke("playlist", "show", "calm")
+    assert "1 track," in shown.stdout and "missing" not in shown.stdout
+
+
+def good_and_bad_playlists(folder: Path) -> tuple[Path, Path]:
+    """An M3U with a NUL-byte entry and a PLS with a 5,000-digit key, each around 39 good
+    entries (a 40-entry playlist)."""
+    tracks = [make_tone(folder / f"track{index}.mp3", 30.0) for index in range(3)]
+    good = [str(tracks[index % 3]) for index in range(39)]
+    m3u = folder / "nul.m3u"
+    m3u.write_text("#EXTM3U\n" + "\n".join([*good[:20], "file:///music/x%00.mp3", *good[20:]]))
+    pls = folder / "digits.pls"
+    keys = [f"File{index + 1}={path}" for index, path in enumerate(good)]
+    keys.insert(5, f"File{'9' * 5000}=whatever.mp3")
+    pls.write_text("[playlist]\n" + "\n".join(keys) + f"\nNumberOfEntries={len(good)}\n")
+    return m3u, pls
+
+
+def test_a_nul_entry_and_a_5000_digit_key_are_skipped_and_the_rest_plays(tmp_path: Path) -> None:
+    m3u, pls = good_and_bad_playlists(tmp_path)
+    for playlist, line, shown in ((m3u, 22, "x%00.mp3"), (pls, 7, "File99999")):
+        # render
+        out = tmp_path / f"{playlist.stem}.wav"
+        result = invoke("render", "--routine", "demo", "--music", str(playlist), "-o", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "39 tracks" in result.stderr
+        warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("warning")]
+        assert len(warnings) == 1 and f"{playlist}:{line}: skipped" in warnings[0], warnings
+        assert shown in warnings[0]
+        assert out.stat().st_size > 0
+        # import
+        result = invoke("playlist", "import", str(playlist))
+        assert result.returncode == 0, result.stderr
+        assert "imported 39 tracks" in result.stdout
+        assert f"{playlist.name}:{line}: skipped" in result.stderr
+        # add
+        name = f"add-{playlist.stem}"
+        assert invoke("playlist", "new", name).returncode == 0
+        result = invoke("playlist", "add", name, str(playlist))
+        assert result.returncode == 0, result.stderr
+        assert "added 3 tracks" in result.stdout  # 39 entries of 3 files
+        assert f"{playlist}:{line}: skipped" in result.stderr
+
+
+def test_a_pls_with_a_second_section_is_read(tmp_path: Path) -> None:
+    track = make_tone(tmp_path / "a.mp3")
+    pls = tmp_path / "two.pls"
+    pls.write_text(
+        "[Reference]\nRef1=http://example.com\n[playlist]\nFile1=a.mp3\nTitle1=A\n"
+        "NumberOfEntries=1\n[other]\nFile2=b.mp3\nx = 1\n"
+    )
+    report = import_playlist(invoke_paths(), pls)
+    assert report.added == 1
+    rows, _ = show_playlist(invoke_paths(), "two")
+    assert [row.entry.path for row in rows] == [track]
+
+
+def invoke_paths() -> Paths:
+    """The folders of this test's VOICEGUIDE_HOME, made."""
+    paths = Paths.from_environment()
+    paths.ensure()
+    return paths
+
+
+def test_playlist_parse_errors_exit_2_naming_file_and_line(tmp_path: Path) -> None:
+    not_pls = tmp_path / "x.pls"
+    not_pls.write_text("; comment\nx=1\n")
+    binary = tmp_path / "b.m3u"
+    binary.write_bytes(b"#EXTM3U\n\x01\x02\n")
+    for playlist, line in ((not_pls, 2), (binary, 2)):
+        for args in (("playlist", "import", str(playlist)), ("render", "--routine", "demo",
+                     "--music", str(playlist), "-o", str(tmp_path / "o.wav"))):  # fmt: skip
+            result = invoke(*args)
+            assert result.returncode == BAD_INPUT_EXIT, (args, result.stderr)
+            assert f"{playlist}:{line}: not a" in one_error_line(result.stderr)
+
+
+# -- names too long --------------------------------------------------------------------------
+
+EMOJI_100 = "\N{GRINNING FACE}" * 100  # 400 bytes of UTF-8: over the 255 a name may have
+CHARS_300 = "a" * 300
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("playlist", "new", EMOJI_100),
+        ("playlist", "show", EMOJI_100),
+        ("playlist", "import", f"{EMOJI_100}.m3u"),
+        ("render", "--routine", "demo", "-o", f"{EMOJI_100}.wav"),
+        ("render", "--routine", "demo", "-o", f"{CHARS_300}.wav"),
+        ("render", "--routine", "demo", "--music", f"{CHARS_300}.mp3", "-o", "x.wav"),
+        ("render", "--routine", "demo", "--music", f"{CHARS_300}/", "-o", "x.wav"),
+        ("render", "--routine", f"{CHARS_300}.toml", "-o", "x.wav"),
+        ("render", "--routine", CHARS_300, "-o", "x.wav"),
+        ("log", "export", "--csv", f"{EMOJI_100}.csv"),
+        ("log", "chart", "-o", f"{EMOJI_100}.png"),
+    ],
+    ids=lambda args: " ".join(a[:12] for a in args),
+)
+def test_a_name_too_long_is_one_line_exit_2(
+    args: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke(*args)
+    assert result.returncode == BAD_INPUT_EXIT, result.stderr
+    line = one_error_line(result.stderr)
+    assert "too long" in line, line
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- helpers for the process tests -------------------------------------------------------------
+
+
+def mode_of(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def run_python(code: str, *args: str, timeout: float = 120, **kwargs: object) -> str:
+    """Run `code` in a fresh interpreter; its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return result.stdout
+
+
+_ = (os, time, run_cli, run_python, mode_of, ERROR_EXIT)
