@@ -165,6 +165,49 @@ def test_a_name_too_long_is_one_line_exit_2(
     assert list(tmp_path.iterdir()) == []
 
 
+# -- music folders with links out of them ---------------------------------------------------
+
+
+def test_links_to_the_whole_disk_and_proc_are_not_followed(tmp_path: Path) -> None:
+    music = tmp_path / "music"
+    make_tone(music / "a.mp3")
+    make_tone(music / "sub" / "b.mp3")
+    (music / "root").symlink_to("/")
+    (music / "proc").symlink_to("/proc/self")
+    (music / "sub" / "up").symlink_to("..")
+    (music / "sub" / "loop").symlink_to(music)
+    started = time.monotonic()
+    result = run_cli("playlist", "new", "calm", str(music), timeout=60)
+    assert time.monotonic() - started < 30
+    assert result.returncode == 0, result.stderr
+    assert "with 2 tracks" in result.stdout
+    warnings = result.stderr.splitlines()
+    assert all(line.startswith("warning: ") for line in warnings), result.stderr
+    for link in ("root", "proc", "sub/up", "sub/loop"):
+        assert any(f"{music / link}: skipped folder link" in line for line in warnings), link
+
+
+def test_a_scan_stops_at_its_limits_with_a_warning(tmp_path: Path) -> None:
+    from voiceguide.music.playlists.scan import scan_folder
+
+    for index in range(30):
+        (tmp_path / f"{index:02}.mp3").touch()
+        (tmp_path / f"d{index:02}").mkdir()
+    files, warnings = scan_folder(tmp_path, max_entries=20)
+    assert len(files) < 30
+    assert len(warnings) == 1 and "stopped looking for music after" in warnings[0]
+
+    now = [0.0]
+
+    def clock() -> float:  # each look at the clock is a minute later: a very slow disk
+        now[0] += 60.0
+        return now[0]
+
+    files, warnings = scan_folder(tmp_path, clock=clock)
+    assert files == []
+    assert len(warnings) == 1 and "stopped looking for music" in warnings[0]
+
+
 # -- helpers for the process tests -------------------------------------------------------------
 
 
