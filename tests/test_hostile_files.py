@@ -208,6 +208,76 @@ def test_a_scan_stops_at_its_limits_with_a_warning(tmp_path: Path) -> None:
     assert len(warnings) == 1 and "stopped looking for music" in warnings[0]
 
 
+# -- a read-only data folder --------------------------------------------------------------
+
+
+def run_cli_in_read_only(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`voiceguide ARGS` while `folder` cannot be written to: its mode for a user, a
+    read-only bind mount for root (who writes whatever the mode)."""
+    if os.geteuid() != 0:
+        folder.chmod(0o500)
+        try:
+            return run_cli(*args, timeout=60)
+        finally:
+            folder.chmod(0o700)
+    command = " ".join(["exec", sys.executable, "-m", "voiceguide", *args])
+    script = f'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && {command}'
+    try:
+        result = subprocess.run(
+            ["unshare", "--mount", "sh", "-c", script, "sh", str(folder)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    except FileNotFoundError:
+        pytest.skip("unshare is not installed")
+    if "mount:" in result.stderr or "unshare:" in result.stderr:
+        pytest.skip(f"cannot make a read-only mount here: {result.stderr.strip()}")
+    return result
+
+
+def test_log_and_export_read_a_read_only_data_folder(tmp_path: Path, voiceguide_home: Path) -> None:
+    for left in ("60", "45"):
+        assert invoke("log", "add", "--left", left, "--right", "50").returncode == 0
+    data = voiceguide_home / "data"
+    before = {path.name: path.read_bytes() for path in data.iterdir()}
+    assert list(before) == ["log.sqlite3"]
+
+    result = run_cli_in_read_only(data, "log")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "60" in result.stdout and "45" in result.stdout
+    for kind in ("csv", "json"):
+        out = tmp_path / f"log.{kind}"
+        result = run_cli_in_read_only(data, "log", "export", f"--{kind}", str(out))
+        assert result.returncode == 0, result.stderr
+        assert "Exported 2 sessions" in result.stdout
+        assert out.read_text().count("60") >= 1
+    result = run_cli_in_read_only(data, "log", "stats")
+    assert result.returncode == 0, result.stderr
+    assert {path.name: path.read_bytes() for path in data.iterdir()} == before
+
+
+def test_reading_an_old_log_migrates_a_copy_not_the_file(voiceguide_home: Path) -> None:
+    import sqlite3
+
+    from voiceguide.logbook.migrations import MIGRATIONS, migrate
+
+    data = voiceguide_home / "data"
+    data.mkdir(parents=True)
+    conn = sqlite3.connect(data / "log.sqlite3", isolation_level=None)
+    migrate(conn, MIGRATIONS[:1])
+    conn.execute(
+        "INSERT INTO sessions (uid, source, started_at, left_ml, right_ml) "
+        "VALUES ('u1', 'manual', '2026-01-01T03:00:00+00:00', 70, 65)"
+    )
+    conn.close()
+    before = (data / "log.sqlite3").read_bytes()
+    result = invoke("log", "list")
+    assert result.returncode == 0, result.stderr
+    assert "70" in result.stdout and "65" in result.stdout
+    assert (data / "log.sqlite3").read_bytes() == before
+    assert sorted(path.name for path in data.iterdir()) == ["log.sqlite3"]
+
+
 # -- helpers for the process tests -------------------------------------------------------------
 
 

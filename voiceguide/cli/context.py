@@ -48,6 +48,11 @@ class AppContext:
             ) from None
         return self._unresolved
 
+    @property
+    def unmade_paths(self) -> Paths:
+        """The user's folders, not created: for commands that only read."""
+        return self._unresolved
+
     @cached_property
     def config(self) -> Config:
         """config.toml, read once (a missing file means defaults)."""
