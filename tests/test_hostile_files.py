@@ -278,6 +278,82 @@ def test_reading_an_old_log_migrates_a_copy_not_the_file(voiceguide_home: Path) 
     assert sorted(path.name for path in data.iterdir()) == ["log.sqlite3"]
 
 
+# -- rendered files: too long for WAV, a full disk, leftovers of killed runs ---------------
+
+SEVEN_HOURS = """format = 1
+name = "seven-hours"
+title = "Seven hours"
+[intro]
+say = "A long one."
+[closing]
+say = "Done."
+[[steps]]
+id = "long"
+title = "Long"
+say = "Keep going."
+duration = "7h"
+"""
+
+
+def test_a_wav_over_4_gib_is_refused_before_any_rendering(
+    tmp_path: Path, voiceguide_home: Path
+) -> None:
+    routine = tmp_path / "seven.toml"
+    routine.write_text(SEVEN_HOURS)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    started = time.monotonic()
+    result = run_cli(
+        "render", "--routine", str(routine), "-o", str(out_dir / "long.wav"), timeout=60
+    )
+    assert time.monotonic() - started < 20  # the whole process, interpreter start included
+    assert result.returncode == BAD_INPUT_EXIT
+    line = one_error_line(result.stderr)
+    assert f"{out_dir / 'long.wav'}: " in line and "4 GiB" in line and ".flac" in line
+    assert list(out_dir.iterdir()) == []
+    voice = voiceguide_home / "cache" / "voice"
+    assert not voice.exists() or not any(voice.glob("*.wav"))  # not one clip synthesized
+
+
+def test_a_render_the_disk_refuses_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    import resource
+    import signal
+
+    def small_files() -> None:  # as a full disk would, for any user (root included)
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "session.wav"
+    result = subprocess.run(
+        [sys.executable, "-m", "voiceguide", "render", "--routine", "demo", "-o", str(target)],
+        capture_output=True, text=True, timeout=300, check=False, preexec_fn=small_files,
+    )  # fmt: skip
+    assert result.returncode == ERROR_EXIT
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"error: {target}: cannot write: too large"), result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(out_dir.iterdir()) == []
+
+
+def test_temporary_files_of_killed_renders_are_removed_at_the_next(tmp_path: Path) -> None:
+    target = tmp_path / "session.wav"
+    stale = tmp_path / ".session.wav.voiceguide-tmp-k1ll3d_x.wav"
+    young = tmp_path / ".session.wav.voiceguide-tmp-runn1ng_.wav"  # another run's, under way
+    other = tmp_path / ".other.wav.voiceguide-tmp-k1ll3d_x.wav"  # another target's
+    for leftover in (stale, young, other):
+        leftover.write_bytes(b"RIFF" + b"\0" * 1000)
+    two_hours_ago = time.time() - 7200
+    for old in (stale, other):
+        os.utime(old, (two_hours_ago, two_hours_ago))
+    result = invoke("render", "--routine", "demo", "--no-music", "-o", str(target))
+    assert result.returncode == 0, result.stderr
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(
+        [target.name, young.name, other.name]
+    )
+
+
 # -- helpers for the process tests -------------------------------------------------------------
 
 

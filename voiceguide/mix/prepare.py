@@ -153,6 +153,14 @@ def planned_seconds(routine: Routine, config: Config, paths: Paths) -> float:
     return plan.total_frames / plan.sample_rate_hz
 
 
+def shortest_frames(config: Config, options: SessionOptions, paths: Paths) -> int:
+    """A lower bound of the session's length, known before any clip is synthesized: the
+    plan with every clip and chime of no length (each step still lasts its duration)."""
+    routine = resolve(options.routine or config.routine, paths.routines_dir)
+    plan = build_plan(routine, plan_settings(config, options), lambda _text: 0, 0, 0)
+    return plan.total_frames
+
+
 def bed_track() -> Track:
     """The bundled music bed (already at the loudness target)."""
     from voiceguide.music.playlists.probe import run_ffprobe
