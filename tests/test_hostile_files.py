@@ -354,6 +354,83 @@ def test_temporary_files_of_killed_renders_are_removed_at_the_next(tmp_path: Pat
     )
 
 
+# -- nothing outside voiceguide's folders -----------------------------------------------------
+
+
+def test_render_voices_and_chart_leave_nothing_in_tmp_or_home(
+    tmp_path: Path, voiceguide_home: Path
+) -> None:
+    tmp, home = tmp_path / "tmp", tmp_path / "home"
+    tmp.mkdir()
+    home.mkdir()
+    # No sound server named: libpulse would make a pulse-* folder in TMPDIR and a link in
+    # ~/.config/pulse if anything opened it.
+    env = {"TMPDIR": str(tmp), "HOME": str(home), "PULSE_SERVER": None,
+           "XDG_RUNTIME_DIR": None, "MPLCONFIGDIR": None, "XDG_CONFIG_HOME": None,
+           "XDG_CACHE_HOME": None}  # fmt: skip
+    out = tmp_path / "out.wav"
+    for args in (
+        ("render", "--routine", "demo", "--no-music", "-o", str(out)),
+        ("render", "--routine", "demo", "--engine", "espeak-ng", "-o", str(out), "--force"),
+        ("voices",),
+        ("routines",),
+        ("log", "add", "--left", "50"),
+        ("log", "chart", "-o", str(tmp_path / "chart.png")),
+    ):
+        result = run_cli(*args, env=env, timeout=300)
+        assert result.returncode == 0, (args, result.stderr)
+        assert sorted(tmp.rglob("*")) == [], args
+        assert sorted(home.rglob("*")) == [], args
+    assert (voiceguide_home / "cache" / "matplotlib").is_dir()
+    voice = voiceguide_home / "cache" / "voice"
+    assert [p.name for p in voice.iterdir() if not p.name.endswith(".wav")] == []
+
+
+def test_a_killed_run_s_raw_speech_is_removed_at_the_next_start(voiceguide_home: Path) -> None:
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    voice = voiceguide_home / "cache" / "voice"
+    stale = voice / f".work-{gone.stdout.strip()}-abcd1234"
+    stale.mkdir(parents=True)
+    (stale / "raw-1.wav").write_bytes(b"RIFF what was being said")
+    mine = voice / f".work-{os.getpid()}-efgh5678"  # a live process's: left alone
+    mine.mkdir()
+    result = invoke("render", "--routine", "demo", "--no-music", "-o", str(voice.parent / "o.wav"))
+    assert result.returncode == 0, result.stderr
+    assert not stale.exists()
+    assert mine.is_dir()
+
+
+def test_under_umask_000_folders_are_0700_and_health_data_0600(tmp_path: Path) -> None:
+    root = tmp_path / "new" / "vg"  # neither exists yet
+    env = {**os.environ, "VOICEGUIDE_HOME": str(root)}
+    music = tmp_path / "music"
+    make_tone(music / "a.mp3", 20.0)
+    out, cues = tmp_path / "out.wav", tmp_path / "cues.json"
+    for args in (
+        ("render", "--routine", "demo", "--music", str(music), "-o", str(out),
+         "--cues-json", str(cues)),
+        ("log", "add", "--left", "50"),
+        ("log", "chart", "-o", str(tmp_path / "chart.png")),
+        ("log", "export", "--csv", str(tmp_path / "log.csv")),
+        ("playlist", "new", "calm", str(music)),
+    ):  # fmt: skip
+        result = subprocess.run(
+            [sys.executable, "-m", "voiceguide", *args], env=env, umask=0,
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, (args, result.stderr)
+    folders = [root.parent, root, *(p for p in root.rglob("*") if p.is_dir())]
+    assert {str(p): oct(mode_of(p)) for p in folders} == {str(p): "0o700" for p in folders}
+    for path in root.rglob("*"):
+        if path.is_file():
+            assert mode_of(path) & 0o022 == 0, (path, oct(mode_of(path)))  # nobody else writes
+    for private in (root / "data" / "log.sqlite3", tmp_path / "chart.png", tmp_path / "log.csv"):
+        assert mode_of(private) == 0o600, private
+    assert all(mode_of(clip) == 0o600 for clip in (root / "cache" / "voice").glob("*.wav"))
+    assert mode_of(out) == mode_of(cues) == 0o644
+
+
 # -- helpers for the process tests -------------------------------------------------------------
 
 

@@ -401,7 +401,14 @@ def chart(
     with _read_store(ctx) as store:
         sessions = store.sessions()
     per_day = compute_stats(sessions, now, tz, days=days).per_day
-    render_chart(per_day, output, settings.unit, force=force, inputs=store.files)
+    render_chart(
+        per_day,
+        output,
+        settings.unit,
+        force=force,
+        inputs=store.files,
+        matplotlib_dir=app_context(ctx).unmade_paths.cache_dir / "matplotlib",
+    )
     typer.echo(f"Wrote a chart of the last {days} days to {output}.")
 
 

@@ -27,7 +27,7 @@ from voiceguide.music.track import Track
 from voiceguide.paths import Paths
 from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
 from voiceguide.sides import SIDE_CHOICES, SIDES
-from voiceguide.speech.engines import check_voice
+from voiceguide.speech.espeak import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
 
 log = logging.getLogger(__name__)
