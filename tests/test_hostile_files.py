@@ -256,6 +256,24 @@ def test_log_and_export_read_a_read_only_data_folder(tmp_path: Path, voiceguide_
     assert {path.name: path.read_bytes() for path in data.iterdir()} == before
 
 
+def test_a_read_only_voice_cache_is_one_warning_and_the_render_works(
+    tmp_path: Path, voiceguide_home: Path
+) -> None:
+    voice = voiceguide_home / "cache" / "voice"
+    voice.mkdir(parents=True)
+    out = tmp_path / "out.wav"
+    result = run_cli_in_read_only(
+        voice, "render", "--routine", "demo", "--no-music", "-o", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning")]
+    assert len(warnings) == 1, result.stderr
+    assert f"{voice}: cannot write the voice cache: " in warnings[0]
+    assert "Traceback" not in result.stderr
+    assert out.stat().st_size > 0
+    assert list(voice.iterdir()) == []
+
+
 def test_reading_an_old_log_migrates_a_copy_not_the_file(voiceguide_home: Path) -> None:
     import sqlite3
 
