@@ -14,10 +14,10 @@ a new interpreter per code version:
   `events_between` over 200 windows of 1/8 s (what the live display asks for each tick).
 
 The baseline is the package at another commit (default: where this branch left main),
-imported through PYTHONPATH from a copy extracted by git; the two run one after the other on
-the same prepared cache.
+imported through PYTHONPATH from a copy extracted by git; the two take turns (--reps times
+each, medians shown) on copies of the same prepared cache.
 
-    .venv/bin/python bench/many_steps.py [--steps 10000] [--baseline COMMIT] [--quick]
+    .venv/bin/python bench/many_steps.py [--steps 10000] [--reps 3] [--baseline COMMIT] [--quick]
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from common import (
     ROOT,
     baseline_tree,
     load_average,
+    median,
     merge_base,
     print_table,
     remove,
@@ -166,9 +167,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10_000)
     parser.add_argument("--baseline", default=None, help="commit (default: merge-base with main)")
-    parser.add_argument("--quick", action="store_true", help="2,000 steps")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="2,000 steps, once each")
     args = parser.parse_args()
     steps = 2_000 if args.quick else args.steps
+    reps = 1 if args.quick else args.reps
     commit = args.baseline or merge_base()
     tree = baseline_tree(commit)
     work = scratch_dir("many-steps-")
@@ -178,15 +181,20 @@ def main() -> None:
         filled = fill_cache(work / "prepared" / "voice", routine.read_text())
         print(f"{steps} steps, {filled} clips in the prepared cache", flush=True)
         load_before = load_average()
-        results = {}
-        for name, where in (("baseline", tree), ("new", None)):
-            home = work / name
-            shutil.copytree(work / "prepared", home / "cache")
-            results[name] = run(routine, home, where)
-            remove(home)
-            print(f"{name}: {json.dumps(results[name])}", flush=True)
+        runs: dict[str, list[dict[str, float]]] = {"baseline": [], "new": []}
+        for _ in range(reps):
+            for name, where in (("baseline", tree), ("new", None)):
+                home = work / name
+                shutil.copytree(work / "prepared", home / "cache")
+                runs[name].append(run(routine, home, where))
+                remove(home)
+                print(f"{name}: {json.dumps(runs[name][-1])}", flush=True)
     finally:
         remove(work)
+    results = {
+        name: {key: median([r[key] for r in found]) for key in found[0] if key != "package"}
+        for name, found in runs.items()
+    }
     keys = [
         ("prepare_s", "prepare (s)"),
         ("all_clips_s", "every clip asked once (s)"),
@@ -197,14 +205,15 @@ def main() -> None:
         ("events_ms", "events of 1/8 s (ms)"),
     ]
     print_table(
-        f"{steps} steps of {STEP_SECONDS} s ({results['new']['session_hours']:.1f} h session)",
+        f"{steps} steps of {STEP_SECONDS} s ({results['new']['session_hours']:.1f} h session),"
+        f" medians of {reps} runs",
         ["", f"baseline ({commit[:7]})", "new"],
         [[label, results["baseline"][key], results["new"][key]] for key, label in keys],
     )
     path = write_result(
         "many_steps",
-        {"baseline_commit": commit, "steps": steps, "results": results,
-         "load_average": [load_before, load_average()]},
+        {"baseline_commit": commit, "steps": steps, "reps": reps, "medians": results,
+         "runs": runs, "load_average": [load_before, load_average()]},
     )  # fmt: skip
     print(f"\nwrote {path}")
 

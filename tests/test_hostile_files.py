@@ -449,6 +449,38 @@ def test_under_umask_000_folders_are_0700_and_health_data_0600(tmp_path: Path) -
     assert mode_of(out) == mode_of(cues) == 0o644
 
 
+# -- a routine of thousands of steps ---------------------------------------------------------
+
+
+def test_clips_in_memory_are_bounded_and_read_again_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from voiceguide.speech import voice as voice_module
+    from voiceguide.speech.voice import Voice, VoiceSettings, cache_key
+    from voiceguide.speech.wavfile import write_wav_mono
+
+    settings = VoiceSettings()
+    cache = tmp_path / "voice"
+    cache.mkdir()
+    texts = [f"Step {index} of 300. Keep going." for index in range(300)]
+    for index, text in enumerate(texts):  # as `start`'s background voice leaves them
+        clip = np.full(44_100, index + 1, dtype=np.int16)  # 88 kB each: 26 MB in all
+        write_wav_mono(cache / f"{cache_key(settings, text)}.wav", clip, 44_100, cache)
+    monkeypatch.setattr(voice_module, "MEMORY_BYTES", 2_000_000)
+    voice = Voice(settings, cache)
+    try:
+        for round_ in range(2):
+            for index, text in enumerate(texts):
+                clip = voice.clip(text)
+                assert clip[0] == index + 1 and len(clip) == 44_100, (round_, index)
+                assert voice._memory_bytes <= 2_000_000 + clip.nbytes
+                assert voice.ready_frames(text) == 44_100
+    finally:
+        voice.close()
+
+
 # -- helpers for the process tests -------------------------------------------------------------
 
 

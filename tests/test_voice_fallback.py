@@ -148,8 +148,8 @@ def test_a_worker_that_never_answers_is_dropped_for_the_session(
 ) -> None:
     from voiceguide.speech import pyttsx3_engine
 
-    monkeypatch.setattr(pyttsx3_engine, "WRITE_TIMEOUT_SECONDS", 1.0)  # 20 s in real life
     voice, engine = make_pyttsx3(tmp_path / "cache")
+    monkeypatch.setattr(pyttsx3_engine, "WRITE_TIMEOUT_SECONDS", 1.0)  # 20 s in real life
     worker = engine._process
     assert worker is not None and worker.pid is not None
     try:

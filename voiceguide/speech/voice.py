@@ -120,6 +120,9 @@ class Voice:
         """Clips not on the disk (the cache could not be written): never evicted."""
         self._frames: dict[str, int] = {}
         self._lock = threading.Lock()
+        """Held while synthesizing: one engine call at a time."""
+        self._memory_lock = threading.Lock()
+        """Held for a moment to read or change the clips in memory."""
         self._engine: SpeechEngine | None = None
         self._fallback: SpeechEngine | None = None
         self._engine_failed = False
@@ -133,31 +136,49 @@ class Voice:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
 
     def clip(self, text: str) -> np.ndarray:
-        """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS."""
-        with self._lock:
+        """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS.
+
+        A clip in memory or on the disk never waits for a synthesis under way in another
+        thread (the live producer must not wait for the background voice).
+        """
+        cached = self._recall(text)
+        if cached is not None:
+            return cached
+        path = self.cache_path(text)
+        clip = self._load(path)
+        if clip is None:
+            with self._lock:
+                cached = self._recall(text)
+                if cached is not None:
+                    return cached
+                clip = self._load(path)
+                if clip is None:
+                    clip = self._synthesize(text)
+                    if not self._store(path, clip):
+                        self._pinned.add(text)
+        clip.setflags(write=False)
+        self._remember(text, clip)
+        return clip
+
+    def _recall(self, text: str) -> np.ndarray | None:
+        with self._memory_lock:
             cached = self._memory.get(text)
             if cached is not None:
                 self._memory.move_to_end(text)
-                return cached
-            path = self.cache_path(text)
-            clip = self._load(path)
-            if clip is None:
-                clip = self._synthesize(text)
-                if not self._store(path, clip):
-                    self._pinned.add(text)
-            clip.setflags(write=False)
-            self._remember(text, clip)
-            return clip
+            return cached
 
     def _remember(self, text: str, clip: np.ndarray) -> None:
-        self._frames[text] = len(clip)
-        self._memory[text] = clip
-        self._memory_bytes += clip.nbytes
-        for old in list(self._memory):
-            if self._memory_bytes <= MEMORY_BYTES or old == text:
-                break
-            if old not in self._pinned:
-                self._memory_bytes -= self._memory.pop(old).nbytes
+        with self._memory_lock:
+            self._frames[text] = len(clip)
+            if text in self._memory:
+                return
+            self._memory[text] = clip
+            self._memory_bytes += clip.nbytes
+            for old in list(self._memory):
+                if self._memory_bytes <= MEMORY_BYTES or old == text:
+                    break
+                if old not in self._pinned:
+                    self._memory_bytes -= self._memory.pop(old).nbytes
 
     def clip_frames(self, text: str) -> int:
         return len(self.clip(text))
@@ -177,13 +198,18 @@ class Voice:
         return None
 
     def _load(self, path: Path) -> np.ndarray | None:
+        """A cached clip (mono 16-bit at the mix rate, as `_store` writes them), or None."""
         try:
-            samples, rate = read_wav_mono(path)
-        except (OSError, EOFError, wave.Error, VoiceError):
+            with wave.open(str(path), "rb") as wav:
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (
+                    1, 2, MIX_RATE_HZ,
+                ):  # fmt: skip
+                    return None
+                data = wav.readframes(wav.getnframes())
+        except (OSError, EOFError, wave.Error):
             return None
-        if rate != MIX_RATE_HZ or len(samples) == 0:
-            return None
-        return np.round(samples * 32768.0).astype(np.int16)
+        clip = np.frombuffer(data, dtype="<i2").astype(np.int16)
+        return clip if len(clip) else None
 
     def _store(self, path: Path, clip: np.ndarray) -> bool:
         """Put the clip in the disk cache; False (warned once) if it cannot be written."""
