@@ -165,6 +165,19 @@ def test_a_name_too_long_is_one_line_exit_2(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("where", ["file", "proc"])
+def test_a_voiceguide_home_that_cannot_be_made_is_one_line(tmp_path: Path, where: str) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    home = a_file / "vg" if where == "file" else Path("/proc/voiceguide-cannot-be-here")
+    result = invoke("playlist", "list", env={"VOICEGUIDE_HOME": str(home)})
+    assert result.returncode != 0
+    line = one_error_line(result.stderr)
+    in_the_way = a_file if where == "file" else home
+    assert f"{in_the_way}: cannot create voiceguide's folder: " in line
+    assert "VOICEGUIDE_HOME" in line  # what to do
+
+
 # -- music folders with links out of them ---------------------------------------------------
 
 
@@ -337,18 +350,26 @@ def test_a_render_the_disk_refuses_is_one_line_and_leaves_nothing(tmp_path: Path
     import resource
     import signal
 
-    def small_files() -> None:  # as a full disk would, for any user (root included)
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
+    # A file-size limit fails a write as a full disk would, for any user (root included).
+    # 80 MB: libpulse, loaded by espeak-ng, sizes a 64 MB memfd as it starts (and a limit
+    # applies to that too); the 9-minute session is 95 MB as WAV.
+    limit = 80_000_000
 
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    routine = tmp_path / "nine.toml"
+    routine.write_text(SEVEN_HOURS.replace('"7h"', '"9m"'))
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     target = out_dir / "session.wav"
     result = subprocess.run(
-        [sys.executable, "-m", "voiceguide", "render", "--routine", "demo", "-o", str(target)],
+        [sys.executable, "-m", "voiceguide", "render", "--routine", str(routine), "--no-music",
+         "-o", str(target)],
         capture_output=True, text=True, timeout=300, check=False, preexec_fn=small_files,
     )  # fmt: skip
-    assert result.returncode == ERROR_EXIT
+    assert result.returncode == ERROR_EXIT, result.stderr
     line = result.stderr.strip().splitlines()[-1]
     assert line.startswith(f"error: {target}: cannot write: too large"), result.stderr
     assert "Traceback" not in result.stderr

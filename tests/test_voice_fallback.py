@@ -9,6 +9,8 @@ import multiprocessing
 import multiprocessing.spawn
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from multiprocessing import resource_tracker
@@ -171,3 +173,26 @@ def test_a_worker_that_never_answers_is_dropped_for_the_session(
         with contextlib.suppress(ProcessLookupError):
             os.kill(worker.pid, signal.SIGCONT)
         voice.close()
+
+
+def test_a_long_text_the_worker_is_slow_on_leaves_no_trace(tmp_path: Path) -> None:
+    """pyttsx3 takes seconds on 5,000 characters (its buffer grows by copying): the command
+    answers first, and the worker, given up on at the end, prints nothing and leaves nothing."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from voiceguide.speech.voice import Voice, VoiceSettings\n"
+        "if __name__ == '__main__':\n"
+        "    voice = Voice(VoiceSettings(), Path(sys.argv[1]))\n"
+        "    voice.clip('Warm up.')\n"
+        "    voice.clip(' '.join(['Keep the hands moving, gently, and breathe.'] * 115))\n"
+        "    voice.close()\n"
+    )
+    cache = tmp_path / "cache"
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(cache)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert sorted(p.suffix for p in cache.iterdir()) == [".wav", ".wav"]

@@ -63,6 +63,8 @@ def make_private_folder(path: Path) -> None:
     for folder in (path, *path.parents):
         if folder.is_dir():
             break
+        if folder.exists() or folder.is_symlink():  # a file (or a broken link) in the way
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
         missing.append(folder)
     for folder in reversed(missing):
         try:
