@@ -284,6 +284,45 @@ def run_timed(
     return time.perf_counter() - started
 
 
+def baseline_package(commit: str) -> Path:
+    """The package as it was at `commit`, extracted under bench/out/ (cached by commit id).
+
+    A child run with PYTHONPATH set to it imports that voiceguide instead of this one, so a
+    baseline is measured in the same run as the change, the two taking turns.
+    """
+    full = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", commit],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    folder = OUT / f"baseline-{full[:10]}"
+    if not (folder / "voiceguide" / "__init__.py").is_file():
+        ensure_out()
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", full, "voiceguide"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def merge_base(branch: str = "main") -> str:
+    """Where this branch left `branch`: the default baseline."""
+    return subprocess.run(
+        ["git", "-C", str(ROOT), "merge-base", "HEAD", branch],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """The nearest-rank percentile (0.95: the value 95 % of the runs stay at or under)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * fraction // 1))
+    return float(ordered[int(rank) - 1])
+
+
 def voiceguide_env(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {"VOICEGUIDE_HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
     env.update(extra or {})

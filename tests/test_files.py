@@ -108,7 +108,10 @@ def test_a_write_the_disk_refuses_leaves_nothing_behind(tmp_path: Path) -> None:
         cwd=REPO,
         check=True,
     )
-    assert result.stdout.strip() == f"{target}: cannot write: File too large"
+    assert result.stdout.strip() == (
+        f"{target}: cannot write: too large for this file system (or this process's file"
+        " size limit)"
+    )
     assert target.read_text() == "precious"
     assert leftovers(tmp_path) == []
 

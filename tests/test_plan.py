@@ -223,3 +223,49 @@ def test_extended_step_moves_later_cues() -> None:
 )  # fmt: skip
 def test_the_closing_says_the_session_length_as_it_was(seconds: float, said: str) -> None:
     assert spoken_length(seconds) == said
+
+
+def test_lookups_by_frame_agree_with_a_scan_of_the_whole_plan() -> None:
+    """The bisections (what makes 10,000 steps cost what ten do) give what a linear scan of
+    every step, cue and span gives, at every boundary and in between."""
+    for plan in (pumping_plan(include_first_run=True), demo_plan()):
+        edges = {0, plan.total_frames}
+        for thing in (*plan.steps, *plan.cues, *plan.music_spans):
+            edges |= {thing.start_frame, thing.end_frame}
+        for duck in plan.duck_spans:
+            edges |= {duck.down_frame, duck.low_frame, duck.release_frame, duck.up_frame}
+        frames = sorted({f + d for f in edges for d in (-1, 0, 1) if f + d >= 0})
+        frames += range(0, plan.total_frames, 16_411)
+        for frame in frames:
+            steps = [s for s in plan.steps if s.start_frame <= frame < s.end_frame]
+            assert plan.step_at(frame) == (steps[0] if steps else None)
+            cursor = 0
+            for span in plan.music_spans:
+                if frame <= span.start_frame:
+                    break
+                cursor = span.music_frame + min(frame, span.end_frame) - span.start_frame
+            assert plan.music_cursor(frame) == cursor
+            for n in (1, 441, 176_400):
+                end = frame + n
+                assert plan.cues_sounding(frame, end) == [
+                    c for c in plan.cues if c.start_frame < end and c.end_frame > frame
+                ]
+                assert plan.cues_starting(frame, end) == tuple(
+                    c for c in plan.cues if frame <= c.start_frame < end
+                )
+                assert plan.steps_touching(frame, end) == tuple(
+                    s for s in plan.steps
+                    if frame <= s.start_frame < end or frame <= s.end_frame < end
+                    or s.start_frame <= frame < s.end_frame
+                )  # fmt: skip
+                assert [s for s in plan.music_spans_in(frame, end)
+                        if s.end_frame > frame] == [
+                    s for s in plan.music_spans if s.start_frame < end and s.end_frame > frame
+                ]  # fmt: skip
+                assert plan.duck_spans_in(frame, end) == tuple(
+                    d for d in plan.duck_spans if d.up_frame > frame and d.down_frame < end
+                )
+
+
+def demo_plan():
+    return build_plan(load_builtin("demo"), PlanSettings(), fake_clip_frames, CHIME, END_CHIME)

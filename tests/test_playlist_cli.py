@@ -245,7 +245,7 @@ def test_import_pls_takes_the_name_from_the_file(
 
 def test_import_garbage_is_one_error_line_naming_file_and_line(runner: CliRunner) -> None:
     result = run(runner, "import", DATA / "garbage.m3u")
-    assert result.exit_code == 2
+    assert result.exit_code == 2  # bad input: the file the user named is no playlist
     assert result.stderr == (
         f"error: {DATA / 'garbage.m3u'}:3: not a playlist: binary data on this line\n"
     )

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import reprlib
 from enum import IntEnum
+from pathlib import Path
 
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring = _SHOWN.maxother = 60
@@ -74,3 +76,57 @@ class AudioOutputError(VoiceguideError):
 
 class VoiceError(VoiceguideError):
     """Text-to-speech failed with every engine."""
+
+
+NAME_MAX_BYTES = 255
+"""The longest file or folder name Linux file systems take, in bytes of UTF-8."""
+
+_WHAT_TO_DO = {
+    errno.ENAMETOOLONG: (
+        "name too long (at most 255 bytes for each file or folder name); use a shorter name"
+    ),
+    errno.ENOSPC: "the disk is full; free some space, or write to another disk",
+    errno.EDQUOT: "the disk quota is used up; free some space, or write to another disk",
+    errno.EFBIG: "too large for this file system (or this process's file size limit)",
+    errno.EROFS: "the file system is read-only; use a folder you can write to",
+    errno.EACCES: "permission denied; check the folder's permissions, or use another folder",
+    errno.EPERM: "not permitted; check the folder's permissions, or use another folder",
+    errno.ENOENT: "no such file or folder",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.EISDIR: "is a folder, not a file",
+    errno.ELOOP: "too many levels of symbolic links (a link loop?)",
+}
+_BAD_INPUT_ERRNOS = {errno.ENAMETOOLONG, errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ELOOP}
+
+
+def one_line(text: str | Path) -> str:
+    """`text` with line breaks and other control characters escaped, so a message stays one line."""
+    return "".join(
+        char if char.isprintable() or char == " " else repr(char)[1:-1] for char in str(text)
+    )
+
+
+def os_problem(err: OSError) -> str:
+    """What went wrong, in words, and what to do about it (no path)."""
+    return _WHAT_TO_DO.get(err.errno or 0) or str(err.strerror or err)
+
+
+def from_os_error(
+    err: OSError,
+    path: str | Path | None = None,
+    *,
+    doing: str = "",
+    error: type[VoiceguideError] = VoiceguideError,
+) -> VoiceguideError:
+    """The one-line error for an OSError: the path, what failed, the problem and what to do.
+
+    A name that is too long, missing or not a folder is bad input (BadInputError, exit 2);
+    a full disk, a read-only folder or missing permissions is an `error` of the place.
+    """
+    where = path if path is not None else err.filename
+    parts = [one_line(where)] if where is not None else []
+    parts += [doing] if doing else []
+    text = ": ".join([*parts, os_problem(err)])
+    if err.errno in _BAD_INPUT_ERRNOS:
+        return BadInputError(text)
+    return error(text)

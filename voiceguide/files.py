@@ -4,7 +4,8 @@ Every file voiceguide writes goes through here: a temporary file in the target's
 (`.NAME.voiceguide-tmp-XXXXXXXX`) is given its mode explicitly (the umask plays no part),
 filled, flushed to the disk, renamed over the target, and the folder is flushed so the
 rename survives a power cut. On any failure, Ctrl-C included, the temporary file is
-removed and the target is exactly as it was.
+removed and the target is exactly as it was. Only SIGKILL or a power cut can leave one
+behind: the next write to the same target removes those more than an hour old.
 
 A path the user named (an export, a chart, a rendered session, a plan) is checked first:
 a new name may be written; an existing regular file only with --force; a symbolic link,
@@ -17,14 +18,19 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
-from voiceguide.errors import BadInputError, OutputError
+from voiceguide.errors import BadInputError, OutputError, from_os_error
+
+log = logging.getLogger(__name__)
 
 PRIVATE_MODE = 0o600
 """Health data (the log, its exports, its chart): readable by the user only."""
@@ -34,13 +40,74 @@ SHARED_MODE = 0o644
 """Rendered sessions, plans, exported playlists: other users' players may open them."""
 TEMP_MARK = ".voiceguide-tmp-"
 """In every temporary file's name, so a leftover (after a power cut) is recognisable."""
-_NAME_CHARS_IN_TEMP = 100
-"""The target's name is cut to this in the temporary name, which must stay under 255 bytes."""
+_NAME_BYTES_IN_TEMP = 100
+"""The target's name is cut to this (UTF-8 bytes) in the temporary name, which must stay
+under 255 bytes."""
+_TEMP_RANDOM = r"[a-z0-9_]{8}"
+"""What `tempfile.mkstemp` puts between the prefix and the suffix."""
+STALE_TEMP_SECONDS = 3600.0
+"""A temporary file this old is a leftover of a killed run, not a write in progress."""
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS}
 
 
 def _folder(path: Path) -> Path:
     return path.parent if str(path.parent) else Path()
+
+
+def make_private_folder(path: Path) -> None:
+    """Create `path` and any missing parent, each user-only (0700) whatever the umask.
+
+    Folders that exist already are left as they are. OSError if one cannot be made.
+    """
+    missing: list[Path] = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        if folder.exists() or folder.is_symlink():  # a file (or a broken link) in the way
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=PRIVATE_FOLDER_MODE)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # made by another process meanwhile: it is that one's to set
+        os.chmod(folder, PRIVATE_FOLDER_MODE)  # mkdir's mode is masked by the umask
+
+
+def _temp_prefix(path: Path) -> str:
+    name = path.name.encode()[:_NAME_BYTES_IN_TEMP].decode(errors="ignore")
+    return f".{name}{TEMP_MARK}"
+
+
+def remove_stale_temps(
+    path: Path, suffix: str = "", *, older_than: float = STALE_TEMP_SECONDS
+) -> int:
+    """Remove temporary files of earlier writes to `path` (killed runs) older than
+    `older_than` seconds; returns how many. A younger one may be another process's write."""
+    folder = _folder(path)
+    prefix = _temp_prefix(path)
+    pattern = re.compile(re.escape(prefix) + _TEMP_RANDOM + re.escape(suffix) + "$")
+    removed = 0
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+    except OSError:
+        return 0
+    now = time.time()
+    for name in names:
+        if not pattern.match(name):
+            continue
+        candidate = folder / name
+        try:
+            info = os.lstat(candidate)
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > older_than:
+                candidate.unlink()
+                removed += 1
+                log.info("removed %s, left by an earlier run that was killed", candidate)
+        except OSError:
+            continue
+    return removed
 
 
 def file_kind(mode: int) -> str | None:
@@ -87,7 +154,7 @@ def check_target(path: Path, *, force: bool, inputs: Iterable[Path] = ()) -> Non
             raise BadInputError(f"{path}: the folder {folder} does not exist") from None
         return
     except OSError as exc:
-        raise BadInputError(f"{path}: cannot be checked: {exc.strerror or exc}") from None
+        raise from_os_error(exc, path, doing="cannot be checked", error=BadInputError) from None
     kind = file_kind(found.st_mode)
     if kind is not None:
         raise BadInputError(
@@ -143,18 +210,20 @@ class PendingFile:
         self.owned = owned
         if owned:
             try:
-                _folder(path).mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+                make_private_folder(_folder(path))
             except OSError as exc:
-                raise OutputError(
-                    f"{path}: cannot make its folder: {exc.strerror or exc}"
+                raise from_os_error(
+                    exc, _folder(path), doing="cannot make this folder", error=OutputError
                 ) from None
         else:
             check_target(path, force=force, inputs=self.inputs)
-        prefix = f".{path.name[:_NAME_CHARS_IN_TEMP]}{TEMP_MARK}"
+        remove_stale_temps(path, suffix)
         try:
-            descriptor, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=_folder(path))
+            descriptor, name = tempfile.mkstemp(
+                prefix=_temp_prefix(path), suffix=suffix, dir=_folder(path)
+            )
         except OSError as exc:
-            raise OutputError(f"{path}: cannot write here: {exc.strerror or exc}") from None
+            raise from_os_error(exc, path, doing="cannot write here", error=OutputError) from None
         self.temp: Path | None = Path(name)
         try:
             os.fchmod(descriptor, mode)
@@ -171,7 +240,7 @@ class PendingFile:
             with self.temp.open("wb") as handle:
                 handle.write(data)
         except OSError as exc:
-            raise OutputError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+            raise from_os_error(exc, self.path, doing="cannot write", error=OutputError) from None
 
     def commit(self) -> None:
         """Flush the temporary file to the disk and put it in place of `path`."""
@@ -186,7 +255,7 @@ class PendingFile:
                 self.temp = None
             _sync_folder(_folder(self.path))
         except OSError as exc:
-            raise OutputError(f"{self.path}: cannot write: {exc.strerror or exc}") from None
+            raise from_os_error(exc, self.path, doing="cannot write", error=OutputError) from None
         finally:
             self.discard()  # after a hard link, the temporary name is still there
 

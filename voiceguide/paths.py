@@ -8,7 +8,7 @@ from pathlib import Path
 
 import platformdirs
 
-from voiceguide.files import PRIVATE_FOLDER_MODE
+from voiceguide.files import make_private_folder
 
 APP_NAME = "voiceguide"
 
@@ -60,6 +60,7 @@ class Paths:
         return self.cache_dir / "loudness.json"
 
     def ensure(self) -> None:
-        """Create the directories (user-only: the data dir holds health data)."""
+        """Create the directories and any missing parent (user-only, whatever the umask: the
+        data dir holds health data)."""
         for directory in (self.config_dir, self.data_dir, self.cache_dir):
-            directory.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+            make_private_folder(directory)

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 from voiceguide import __version__
 from voiceguide.cli import log_cmd, playlist_cmd, render_cmd, routines_cmd, start_cmd
 from voiceguide.cli.context import AppContext
-from voiceguide.errors import ExitStatus, VoiceguideError
+from voiceguide.errors import ExitStatus, VoiceguideError, from_os_error
 
 # Exceptions typer handles itself: typer.Exit (and --help), "Aborted!", end of input at a
 # prompt, and a closed pipe (`voiceguide log | head`).
@@ -31,19 +31,24 @@ _TYPER_OWN = (typer.Exit, typer.Abort, EOFError, BrokenPipeError)
 def exit_on_error(debug: bool) -> Iterator[None]:
     """The one place errors become exit codes.
 
-    A VoiceguideError is one `error: ...` line on stderr and its exit status; Ctrl-C (and
-    SIGTERM, see main) exits 130; anything else is one line and exit 1. The traceback comes
-    first only with --debug.
+    A VoiceguideError is one `error: ...` line on stderr and its exit status; an OSError
+    that no module turned into one (a name too long, a full disk) is one line naming its
+    path and what to do; Ctrl-C (and SIGTERM, see main) exits 130; anything else is one
+    line and exit 1. The traceback comes first only with --debug.
     """
     try:
         yield
     except VoiceguideError as err:
         _report(f"error: {err}", debug)
         raise typer.Exit(int(err.exit_status)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     except _TYPER_OWN:
         raise
+    except OSError as err:
+        mapped = from_os_error(err)
+        _report(f"error: {mapped}", debug)
+        raise typer.Exit(int(mapped.exit_status)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     except Exception as err:
         if hasattr(err, "exit_code"):  # a usage error (exit 2): typer prints it with a hint
             raise

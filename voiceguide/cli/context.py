@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from voiceguide.errors import VoiceguideError
+from voiceguide.errors import VoiceguideError, from_os_error
 
 if TYPE_CHECKING:
     import typer
@@ -42,7 +42,15 @@ class AppContext:
             self._unresolved.ensure()
         except OSError as err:
             where = err.filename or self._unresolved.data_dir
-            raise VoiceguideError(f"{where}: cannot create: {err.strerror or err}") from None
+            problem = from_os_error(err, where, doing="cannot create voiceguide's folder")
+            raise VoiceguideError(
+                f"{problem} (set VOICEGUIDE_HOME to a folder you can write to)"
+            ) from None
+        return self._unresolved
+
+    @property
+    def unmade_paths(self) -> Paths:
+        """The user's folders, not created: for commands that only read."""
         return self._unresolved
 
     @cached_property

@@ -61,9 +61,17 @@ def _settings(ctx: typer.Context) -> _Settings:
 
 
 def _open_store(ctx: typer.Context) -> LogStore:
+    """The log, to change it (created and migrated if need be)."""
     from voiceguide.logbook.store import LogStore
 
     return LogStore(app_context(ctx).paths.log_db)
+
+
+def _read_store(ctx: typer.Context) -> LogStore:
+    """The log, to read it: nothing is created or written, so a read-only folder works."""
+    from voiceguide.logbook.store import LogStore
+
+    return LogStore(app_context(ctx).unmade_paths.log_db, read_only=True)
 
 
 def _local_zone() -> tzinfo:
@@ -171,7 +179,7 @@ def main(
     """The pumping log. Without a command: the last sessions as a table."""
     _give(ctx, unit, goal)
     if ctx.invoked_subcommand is None:
-        with _open_store(ctx) as store:
+        with _read_store(ctx) as store:
             sessions = store.recent(last)
         _show_sessions(ctx, sessions, _settings(ctx).unit, "No sessions logged yet.")
 
@@ -184,7 +192,7 @@ def list_sessions(
 ) -> None:
     """The last sessions as a table, newest at the bottom."""
     _give(ctx, unit, None)
-    with _open_store(ctx) as store:
+    with _read_store(ctx) as store:
         sessions = store.recent(last)
     _show_sessions(ctx, sessions, _settings(ctx).unit, "No sessions logged yet.")
 
@@ -200,7 +208,7 @@ def today(
 
     settings = _settings(ctx)
     tz, now = _local_zone(), datetime.now(UTC)
-    with _open_store(ctx) as store:
+    with _read_store(ctx) as store:
         sessions = store.sessions()
     stats = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=1)
     start = local_midnight(now.astimezone(tz).date(), tz)
@@ -236,7 +244,7 @@ def stats(
     _give(ctx, unit, goal)
     settings = _settings(ctx)
     tz, now = _local_zone(), datetime.now(UTC)
-    with _open_store(ctx) as store:
+    with _read_store(ctx) as store:
         sessions = store.sessions()
     result = compute_stats(sessions, now, tz, goal_per_24h=settings.goal_per_24h, days=days)
     unit = settings.unit
@@ -390,10 +398,17 @@ def chart(
     tz, now = _local_zone(), datetime.now(UTC)
     if output.suffix.lower() != ".png":
         raise BadInputError(f"{output}: the chart is a PNG; give a name ending in .png")
-    with _open_store(ctx) as store:
+    with _read_store(ctx) as store:
         sessions = store.sessions()
     per_day = compute_stats(sessions, now, tz, days=days).per_day
-    render_chart(per_day, output, settings.unit, force=force, inputs=store.files)
+    render_chart(
+        per_day,
+        output,
+        settings.unit,
+        force=force,
+        inputs=store.files,
+        matplotlib_dir=app_context(ctx).unmade_paths.cache_dir / "matplotlib",
+    )
     typer.echo(f"Wrote a chart of the last {days} days to {output}.")
 
 
@@ -412,7 +427,7 @@ def export_log(
 
     if (csv_file is None) == (json_file is None):
         raise BadInputError("give exactly one of --csv FILE or --json FILE")
-    with _open_store(ctx) as store:
+    with _read_store(ctx) as store:
         sessions = store.sessions()
     if csv_file is not None:
         target = csv_file

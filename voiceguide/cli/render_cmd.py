@@ -38,10 +38,10 @@ def render(
     """
     import json
 
-    from voiceguide.audioformat import frames_to_seconds
+    from voiceguide.audioformat import MIX_RATE_HZ, frames_to_seconds
     from voiceguide.cli.console import warn
     from voiceguide.files import SHARED_MODE, check_target, write_file
-    from voiceguide.mix.prepare import prepare_session
+    from voiceguide.mix.prepare import prepare_session, shortest_frames
     from voiceguide.output import FileSink
     from voiceguide.output.export import render_to_sink
     from voiceguide.routine.durations import format_seconds
@@ -53,6 +53,9 @@ def render(
             raise BadInputError(f"{cues_json}: --cues-json and --output name the same file")
         check_target(cues_json, force=force)
     options = session_options(context, flags, first_side=first_side, include_first_run=True)
+    # A session too long for the format is refused before any voice or music is made; the
+    # sink checks the exact length again when it opens.
+    sink.check_length(shortest_frames(context.config, options, context.paths), MIX_RATE_HZ)
     err = context.err
     session = prepare_session(context.config, options, context.paths, warn)
     try:

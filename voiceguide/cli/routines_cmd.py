@@ -149,7 +149,7 @@ def voices(ctx: typer.Context) -> None:
     from rich.table import Table
 
     from voiceguide.errors import VoiceError
-    from voiceguide.speech.engines import list_voices
+    from voiceguide.speech.espeak import list_voices
 
     voices = list_voices()
     if not voices:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
-from collections.abc import Iterable, Sequence
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from voiceguide.files import PRIVATE_MODE, check_target, write_file
+from voiceguide.files import PRIVATE_MODE, check_target, make_private_folder, write_file
 from voiceguide.logbook.records import DayTotals
 from voiceguide.logbook.units import Unit, from_ml
 
@@ -28,19 +31,22 @@ def render_chart(
     *,
     force: bool = False,
     inputs: Iterable[Path] = (),
+    matplotlib_dir: Path | None = None,
 ) -> int:
     """Draw `per_day` (oldest first) into a 1000x600 PNG; returns the number of bar groups.
 
     One group per day, empty days included; bars show the measured amounts, and a day
     with amounts not measured is marked. Written user-only (0600): it is health data.
     An existing file is replaced only with `force`, never one of `inputs` (the log's own
-    files): see voiceguide.files.check_target.
+    files): see voiceguide.files.check_target. matplotlib keeps its font cache in
+    `matplotlib_dir` (voiceguide's cache), not in the home folder.
     """
     inputs = tuple(inputs)
     check_target(path_png, force=force, inputs=inputs)  # before drawing: refusing costs nothing
     # Imported here, not at module level: matplotlib costs about half a second of start-up.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    with _matplotlib_config(matplotlib_dir):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
     # A bare Figure on the Agg canvas: no pyplot, no global state, no display needed.
     figure = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI)
@@ -89,3 +95,29 @@ def render_chart(
     figure.savefig(buffer, format="png", dpi=DPI)
     write_file(path_png, buffer.getvalue(), mode=PRIVATE_MODE, force=force, inputs=inputs)
     return len(left_bars)
+
+
+@contextlib.contextmanager
+def _matplotlib_config(folder: Path | None) -> Iterator[None]:
+    """While matplotlib is imported, MPLCONFIGDIR names `folder` (made 0700), so its
+    configuration and font cache are not written to ~/.config and ~/.cache, and the umask
+    keeps its files user-only (it writes them with the process's umask).
+
+    A folder that cannot be made is replaced by a temporary one, removed afterwards. A
+    user's own MPLCONFIGDIR is left alone.
+    """
+    if folder is None or "MPLCONFIGDIR" in os.environ:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        try:
+            make_private_folder(folder)
+        except OSError:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="voiceguide-")))
+        os.environ["MPLCONFIGDIR"] = str(folder)
+        umask = os.umask(0o077)
+        try:
+            yield
+        finally:
+            os.umask(umask)
+            del os.environ["MPLCONFIGDIR"]  # read at import: matplotlib keeps its own copy

@@ -6,6 +6,7 @@ import logging
 import sqlite3
 import threading
 import time
+import urllib.parse
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,34 +39,94 @@ class LogWriteError(VoiceguideError):
     """The log could not be read or written (disk full, locked for too long, I/O error)."""
 
 
+def _connect(target: str, *, uri: bool = False) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        target,
+        timeout=BUSY_TIMEOUT_SECONDS,
+        isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
+        check_same_thread=False,  # the player may record from its own thread
+        uri=uri,
+    )
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def _read_only_uri(path: Path, *, immutable: bool) -> str:
+    quoted = urllib.parse.quote(str(path.absolute()))
+    return f"file:{quoted}?mode=ro{'&immutable=1' if immutable else ''}"
+
+
 class Database:
     """One connection to the log, shared by threads under a lock.
 
     Opening never writes to a file that is not ours: the header and the tables are
     checked first (LogFileError, file untouched). Then WAL mode, so a reader never
     blocks a writer, and a busy timeout, so two writing processes wait for each other.
+
+    `read_only`: for the commands that only read (list, stats, chart, export). Nothing
+    is created, migrated or written: a missing log reads as an empty one, a log of an
+    older schema is migrated in a copy in memory, and a log in a folder voiceguide may
+    not write to (where SQLite cannot make its -shm file) is opened as immutable.
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
         self.path: Path | str = MEMORY if str(path) == MEMORY else Path(path)
+        self.read_only = read_only
         self._lock = threading.RLock()
+        if read_only and isinstance(self.path, Path):
+            self._conn = self._open_read_only(self.path)
+            return
         if isinstance(self.path, Path):
             dbfile.prepare(self.path)
         try:
-            self._conn = sqlite3.connect(
-                str(self.path),
-                timeout=BUSY_TIMEOUT_SECONDS,
-                isolation_level=None,  # transactions are explicit: BEGIN IMMEDIATE ... COMMIT
-                check_same_thread=False,  # the player may record from its own thread
-            )
+            self._conn = _connect(str(self.path))
         except sqlite3.Error as exc:
             raise self.file_error(f"cannot be opened ({exc})") from exc
-        self._conn.row_factory = sqlite3.Row
         try:
             self._open()
         except BaseException:
             self._conn.close()
             raise
+
+    def _open_read_only(self, path: Path) -> sqlite3.Connection:
+        """A connection that reads `path` (or an empty log if there is none) and never writes."""
+        if not dbfile.check(path):
+            empty = _connect(MEMORY)
+            migrate(empty)
+            return empty
+        conn: sqlite3.Connection | None = None
+        try:
+            for immutable in (False, True):
+                try:
+                    conn = _connect(_read_only_uri(path, immutable=immutable), uri=True)
+                    version = current_version(conn)
+                    break
+                except sqlite3.OperationalError:
+                    # "unable to open": a WAL log whose folder SQLite may not write its
+                    # -shm file to. Read as immutable: what was checkpointed into the file.
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+                    if immutable:
+                        raise
+            assert conn is not None
+            if version < max(m.version for m in MIGRATIONS):
+                copy = _connect(MEMORY)
+                conn.backup(copy)
+                conn.close()
+                conn = copy
+                migrate(conn)
+            return conn
+        except SchemaError as exc:
+            if conn is not None:
+                conn.close()
+            raise self.file_error(str(exc)) from exc
+        except sqlite3.OperationalError as exc:
+            raise LogWriteError(f"{path}: cannot read the log ({exc})") from exc
+        except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
+            raise self.file_error(f"is damaged or not an SQLite database ({exc})") from exc
 
     def _open(self) -> None:
         conn = self._conn
@@ -120,6 +181,8 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, committed on leaving (durable before the call returns)."""
+        if self.read_only:
+            raise RuntimeError("the log was opened read-only")  # a bug: reads never write
         with self._lock:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")

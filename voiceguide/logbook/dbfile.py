@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from voiceguide.errors import VoiceguideError
-from voiceguide.files import PRIVATE_FOLDER_MODE, PRIVATE_MODE
+from voiceguide.files import PRIVATE_MODE, make_private_folder
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ def create_private(path: Path) -> bool:
     os.open with O_EXCL rather than letting SQLite create it, so the file is never,
     even briefly, readable by others (umask can only take bits away from 0600).
     """
-    path.parent.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+    make_private_folder(path.parent)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_MODE)
     except FileExistsError:
@@ -61,11 +61,25 @@ def prepare(path: Path) -> None:
     """Create the log file 0600 if missing, else check that it starts like an SQLite file.
 
     Raises LogFileError when the file exists but is not SQLite (nothing is written to it).
+    An empty file is what create_private leaves behind if a first run died at once.
     """
     try:
         if create_private(path):
             log.info("created the session log %s", path)
             return
+    except PermissionError as exc:
+        raise LogFileError(path, f"cannot be opened: {exc.strerror}", move_aside=False) from exc
+    except OSError as exc:
+        raise LogFileError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    check(path)
+
+
+def check(path: Path) -> bool:
+    """True if `path` holds a log to read, False if there is none (missing or empty);
+    LogFileError if it is something else. Nothing is created or written."""
+    try:
+        if not path.exists():
+            return False
         if not path.is_file():
             raise LogFileError(path, "is not a regular file")
         with path.open("rb") as handle:
@@ -74,9 +88,9 @@ def prepare(path: Path) -> None:
         raise LogFileError(path, f"cannot be opened: {exc.strerror}", move_aside=False) from exc
     except OSError as exc:
         raise LogFileError(path, f"cannot be opened: {exc.strerror or exc}") from exc
-    # An empty file is what create_private leaves behind if a first run died at once.
     if header and header != SQLITE_HEADER:
         raise LogFileError(path, "is not an SQLite database (not a voiceguide session log)")
+    return bool(header)
 
 
 def log_files(path: Path) -> tuple[Path, ...]:

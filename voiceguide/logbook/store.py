@@ -72,12 +72,14 @@ class LogStore:
     """The pumping log in one SQLite file; `LogStore(":memory:")` for a throwaway one.
 
     Opening checks that the file is ours (LogFileError otherwise, file untouched),
-    creates it 0600 if missing, and applies pending migrations. Methods are safe to call
+    creates it 0600 if missing, and applies pending migrations (`read_only`: none of
+    this, for the commands that only read). Methods are safe to call
     from more than one thread; use the store as a context manager or call `close()`.
     """
 
-    def __init__(self, path: Path | str) -> None:
-        self._db = Database(path)
+    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
+        """`read_only`: nothing is created, migrated or written (see Database)."""
+        self._db = Database(path, read_only=read_only)
         self.path = self._db.path
 
     def close(self) -> None:

@@ -52,7 +52,7 @@ class MusicEnvelope:
     def gain(self, start_frame: int, n_frames: int) -> np.ndarray:
         gain = np.zeros(n_frames, dtype=np.float32)
         end = start_frame + n_frames
-        for span in self.plan.music_spans:
+        for span in self.plan.music_spans_in(start_frame, end):
             a, b = max(start_frame, span.start_frame), min(end, span.end_frame)
             if a >= b:
                 continue
@@ -63,9 +63,7 @@ class MusicEnvelope:
             self._apply(gain, start_frame, span.start_frame, "fade", fade_in, reverse=False)
             fade_out_at = span.end_frame - fade_out
             self._apply(gain, start_frame, fade_out_at, "fade", fade_out, reverse=True)
-        for duck in self.plan.duck_spans:
-            if duck.up_frame <= start_frame or duck.down_frame >= end:
-                continue
+        for duck in self.plan.duck_spans_in(start_frame, end):
             low_a, low_b = max(start_frame, duck.low_frame), min(end, duck.release_frame)
             if low_a < low_b:
                 gain[low_a - start_frame : low_b - start_frame] *= self._duck_low

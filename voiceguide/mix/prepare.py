@@ -27,7 +27,7 @@ from voiceguide.music.track import Track
 from voiceguide.paths import Paths
 from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
 from voiceguide.sides import SIDE_CHOICES, SIDES
-from voiceguide.speech.engines import check_voice
+from voiceguide.speech.espeak import check_voice
 from voiceguide.speech.voice import Voice, VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,14 @@ def planned_seconds(routine: Routine, config: Config, paths: Paths) -> float:
     finally:
         voice.close()
     return plan.total_frames / plan.sample_rate_hz
+
+
+def shortest_frames(config: Config, options: SessionOptions, paths: Paths) -> int:
+    """A lower bound of the session's length, known before any clip is synthesized: the
+    plan with every clip and chime of no length (each step still lasts its duration)."""
+    routine = resolve(options.routine or config.routine, paths.routines_dir)
+    plan = build_plan(routine, plan_settings(config, options), lambda _text: 0, 0, 0)
+    return plan.total_frames
 
 
 def bed_track() -> Track:

@@ -68,7 +68,6 @@ class Renderer:
             "end-chime": end_chime.astype(np.float32) * chime_gain,
         }
         self._envelope = MusicEnvelope(plan)
-        self._starts = np.array([c.start_frame for c in plan.cues], dtype=np.int64)
 
     def render(self, start_frame: int, n_frames: int, music_shift_frames: int = 0) -> np.ndarray:
         """The mixed block [start_frame, start_frame + n_frames) as int16, shape (n, 2).
@@ -79,19 +78,15 @@ class Renderer:
         end = start_frame + n_frames
         if self.music is not None and "music" in self.layers:
             self._add_music(mix, start_frame, end, music_shift_frames)
-        for cue in self._cues_between(start_frame, end):
+        for cue in self.plan.cues_sounding(start_frame, end):
             self._add_cue(mix, cue, start_frame, end)
         limited = soft_limit(mix)
         scaled = limited * np.float32(INT16_FULL_SCALE)
         return np.rint(scaled, out=scaled).astype(np.int16)
 
-    def _cues_between(self, start: int, end: int) -> list[Cue]:
-        last = int(np.searchsorted(self._starts, end, side="left"))
-        return [c for c in self.plan.cues[:last] if c.end_frame > start]
-
     def _add_music(self, mix: np.ndarray, start: int, end: int, shift: int) -> None:
         assert self.music is not None
-        for span in self.plan.music_spans:
+        for span in self.plan.music_spans_in(start, end):
             a, b = max(start, span.start_frame), min(end, span.end_frame)
             if a >= b:
                 continue

@@ -158,7 +158,7 @@ class Timeline:
         """
         for index, segment, a, b in self._pieces(start, end):
             plan_a, plan_b = segment.to_plan(a), segment.to_plan(b)
-            for step in segment.plan.steps:
+            for step in segment.plan.steps_touching(plan_a, plan_b):
                 if plan_a <= step.start_frame < plan_b or (
                     a == segment.output_start and index > 0
                     and step.start_frame <= plan_a < step.end_frame
@@ -168,9 +168,8 @@ class Timeline:
                     yield TimelineEvent(frame, "step", step, None)
                 if plan_a <= step.end_frame < plan_b:
                     yield TimelineEvent(segment.to_output(step.end_frame), "step-end", step, None)
-            for cue in segment.plan.cues:
-                if plan_a <= cue.start_frame < plan_b:
-                    yield TimelineEvent(segment.to_output(cue.start_frame), "cue", None, cue)
+            for cue in segment.plan.cues_starting(plan_a, plan_b):
+                yield TimelineEvent(segment.to_output(cue.start_frame), "cue", None, cue)
 
     def _step_before(self, index: int, output_frame: int) -> str | None:
         """Id of the step segment `index - 1` was playing just before `output_frame`."""

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from voiceguide.audioformat import CHANNELS, SAMPLE_BYTES
-from voiceguide.errors import BadInputError, OutputError
+from voiceguide.audioformat import CHANNELS, SAMPLE_BYTES, frames_to_seconds
+from voiceguide.errors import BadInputError, OutputError, from_os_error
 from voiceguide.files import SHARED_MODE, PendingFile, check_target
+from voiceguide.routine.durations import format_seconds
 
 ENCODERS = {
     ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
@@ -20,6 +21,9 @@ ENCODERS = {
     ".flac": ["-c:a", "flac"],
 }
 FORMATS = (".wav", *ENCODERS)
+WAV_HEADER_BYTES = 44
+WAV_MAX_BYTES = 2**32 - 1
+"""RIFF sizes are 32-bit: a WAV file ends at 4 GiB (6 h 45 min of the mix format)."""
 
 
 class FileSink:
@@ -55,7 +59,20 @@ class FileSink:
     def _tmp(self) -> Path | None:
         return self._pending.temp if self._pending is not None else None
 
+    def check_length(self, total_frames: int, sample_rate_hz: int) -> None:
+        """Refuse (BadInputError) a session too long for the output's format: a WAV file
+        cannot hold more than 4 GiB, and finding out at the end would waste the render."""
+        size = total_frames * CHANNELS * SAMPLE_BYTES + WAV_HEADER_BYTES
+        if self.suffix != ".wav" or size <= WAV_MAX_BYTES:
+            return
+        length = format_seconds(frames_to_seconds(total_frames, sample_rate_hz))
+        raise BadInputError(
+            f"{self.path}: this session ({length}) would be {size / 2**30:.1f} GiB as WAV, over"
+            f" the 4 GiB a WAV file can hold; write a .flac, .ogg or .mp3 file instead"
+        )
+
     def open(self, sample_rate_hz: int, total_frames: int) -> None:
+        self.check_length(total_frames, sample_rate_hz)
         self._pending = PendingFile(
             self.path, mode=SHARED_MODE, force=self.force, inputs=self.inputs, suffix=self.suffix
         )
@@ -82,7 +99,13 @@ class FileSink:
     def write(self, block: np.ndarray) -> None:
         data = block.astype("<i2", copy=False).tobytes()
         if self._wav is not None:
-            self._wav.writeframesraw(data)
+            try:
+                self._wav.writeframesraw(data)
+            except OSError as err:  # a full disk: nothing half-written stays behind
+                self.abort()
+                raise from_os_error(
+                    err, self.path, doing="cannot write", error=OutputError
+                ) from None
         elif self._ffmpeg is not None and self._ffmpeg.stdin is not None:
             try:
                 self._ffmpeg.stdin.write(data)
@@ -102,7 +125,7 @@ class FileSink:
             self._finish_writing()
         except OSError as err:
             self.abort()
-            raise OutputError(f"{self.path}: cannot write: {err.strerror or err}") from None
+            raise from_os_error(err, self.path, doing="cannot write", error=OutputError) from None
         except BaseException:
             self.abort()  # nothing half-written stays behind, Ctrl-C included
             raise

@@ -5,18 +5,26 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
 import wave
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from voiceguide.audioformat import MIX_RATE_HZ
-from voiceguide.errors import VoiceError
-from voiceguide.speech.engines import EspeakEngine, SpeechEngine, make_engine
+from voiceguide.errors import VoiceError, from_os_error
+from voiceguide.files import make_private_folder
+from voiceguide.speech.engines import SpeechEngine, make_engine
+from voiceguide.speech.espeak import EspeakEngine
 from voiceguide.speech.resample import to_mix_rate
+from voiceguide.speech.wavfile import read_wav_mono, write_wav_mono
+
+__all__ = ["CLIP_PEAK_DBFS", "Voice", "VoiceSettings", "cache_key", "read_wav_mono", "shape_clip"]
 
 log = logging.getLogger(__name__)
 
@@ -42,30 +50,6 @@ def cache_key(settings: VoiceSettings, text: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
 
 
-def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
-    """Float samples in [-1, 1) and the rate of a 16-bit WAV (channels averaged)."""
-    with wave.open(str(path), "rb") as wav:
-        if wav.getsampwidth() != 2:
-            raise VoiceError(f"{path}: expected 16-bit audio")
-        rate, channels = wav.getframerate(), wav.getnchannels()
-        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
-    samples = data.reshape(-1, channels).mean(axis=1) / 32768.0
-    return samples, rate
-
-
-def write_wav_mono(path: Path, samples_int16: np.ndarray) -> None:
-    """Write atomically (temp file + rename) so a killed process never leaves half a clip."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    os.close(fd)
-    with wave.open(tmp, "wb") as wav:
-        wav.setnchannels(1)
-        wav.setsampwidth(2)
-        wav.setframerate(MIX_RATE_HZ)
-        wav.writeframes(samples_int16.astype("<i2").tobytes())
-    Path(tmp).replace(path)
-
-
 def shape_clip(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     """Trim the engine's silence, resample to the mix rate, set the peak: int16 mono."""
     audio = to_mix_rate(samples, rate_hz)
@@ -81,93 +65,215 @@ def shape_clip(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     return np.round(audio * 32767.0).astype(np.int16)
 
 
+WORK_PREFIX = ".work-"
+"""Each process synthesizes in its own `.work-PID-XXXXXXXX` folder inside the cache: the
+engines' raw files hold the spoken text, so they stay in voiceguide's own, user-only
+folder; one left by a killed process is removed by the next."""
+_STALE_WORK_SECONDS = 24 * 3600.0
+MEMORY_BYTES = 64 * 1024 * 1024
+"""Clips kept in memory (about 250 sentences); the others are read from the disk cache
+again when needed, so a routine of 10,000 steps costs no more memory than one of ten."""
+
+
+def remove_stale_work(cache_dir: Path) -> None:
+    """Remove work folders of processes that are gone (or more than a day old)."""
+    try:
+        names = [name for name in os.listdir(cache_dir) if name.startswith(WORK_PREFIX)]
+    except OSError:
+        return
+    for name in names:
+        folder = cache_dir / name
+        pid_text = name[len(WORK_PREFIX) :].split("-", 1)[0]
+        try:
+            old = time.time() - folder.stat().st_mtime > _STALE_WORK_SECONDS
+        except OSError:
+            continue
+        if old or not (pid_text.isdigit() and _alive(int(pid_text))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # someone else's: alive
+    return True
+
+
 class Voice:
-    """Clips by text, from memory, then the disk cache, then the engine (espeak-ng as fallback)."""
+    """Clips by text: from memory, then the disk cache, then the engine.
+
+    If the engine fails (pyttsx3 cannot start, or stopped answering), the espeak-ng
+    command makes this clip and every later one of the session (the same voice), with
+    one warning. A cache folder that cannot be written is warned about once; clips are
+    then kept in memory only.
+    """
 
     def __init__(self, settings: VoiceSettings, cache_dir: Path) -> None:
         self.settings = settings
         self.cache_dir = cache_dir
-        self._memory: dict[str, np.ndarray] = {}
+        self._memory: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._memory_bytes = 0
+        self._pinned: set[str] = set()
+        """Clips not on the disk (the cache could not be written): never evicted."""
+        self._frames: dict[str, int] = {}
         self._lock = threading.Lock()
+        """Held while synthesizing: one engine call at a time."""
+        self._memory_lock = threading.Lock()
+        """Held for a moment to read or change the clips in memory."""
         self._engine: SpeechEngine | None = None
         self._fallback: SpeechEngine | None = None
+        self._engine_failed = False
+        self._work: Path | None = None
+        self._work_is_private_temp = False
+        self._cache_warned = False
+        self._count = 0
+        remove_stale_work(cache_dir)
 
     def cache_path(self, text: str) -> Path:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
 
     def clip(self, text: str) -> np.ndarray:
-        """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS."""
-        cached = self._memory.get(text)
+        """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS.
+
+        A clip in memory or on the disk never waits for a synthesis under way in another
+        thread (the live producer must not wait for the background voice).
+        """
+        cached = self._recall(text)
         if cached is not None:
             return cached
-        with self._lock:
+        path = self.cache_path(text)
+        clip = self._load(path)
+        if clip is None:
+            with self._lock:
+                cached = self._recall(text)
+                if cached is not None:
+                    return cached
+                clip = self._load(path)
+                if clip is None:
+                    clip = self._synthesize(text)
+                    if not self._store(path, clip):
+                        self._pinned.add(text)
+        clip.setflags(write=False)
+        self._remember(text, clip)
+        return clip
+
+    def _recall(self, text: str) -> np.ndarray | None:
+        with self._memory_lock:
             cached = self._memory.get(text)
             if cached is not None:
-                return cached
-            path = self.cache_path(text)
-            clip = self._load(path)
-            if clip is None:
-                clip = self._synthesize(text)
-                write_wav_mono(path, clip)
-            clip.setflags(write=False)
+                self._memory.move_to_end(text)
+            return cached
+
+    def _remember(self, text: str, clip: np.ndarray) -> None:
+        with self._memory_lock:
+            self._frames[text] = len(clip)
+            if text in self._memory:
+                return
             self._memory[text] = clip
-            return clip
+            self._memory_bytes += clip.nbytes
+            for old in list(self._memory):
+                if self._memory_bytes <= MEMORY_BYTES or old == text:
+                    break
+                if old not in self._pinned:
+                    self._memory_bytes -= self._memory.pop(old).nbytes
 
     def clip_frames(self, text: str) -> int:
         return len(self.clip(text))
 
     def ready_frames(self, text: str) -> int | None:
         """The clip's length if it exists already (memory or disk), without synthesizing."""
-        cached = self._memory.get(text)
-        if cached is not None:
-            return len(cached)
+        known = self._frames.get(text)
+        if known is not None:
+            return known
         try:
             with wave.open(str(self.cache_path(text)), "rb") as wav:
                 if wav.getframerate() == MIX_RATE_HZ and wav.getnframes() > 0:
+                    self._frames[text] = wav.getnframes()
                     return wav.getnframes()
         except (OSError, EOFError, wave.Error):
             return None
         return None
 
     def _load(self, path: Path) -> np.ndarray | None:
-        """A cached clip, or None if it is missing or not a mono 16-bit WAV at the mix rate.
-
-        Read as int16 directly (the cache holds exactly what `clip` returns): no float
-        temporaries, which cost time before the first sound and memory at each new step.
-        """
+        """A cached clip (mono 16-bit at the mix rate, as `_store` writes them), or None."""
         try:
             with wave.open(str(path), "rb") as wav:
-                layout = (wav.getsampwidth(), wav.getnchannels(), wav.getframerate())
-                if layout != (2, 1, MIX_RATE_HZ):
+                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != (
+                    1, 2, MIX_RATE_HZ,
+                ):  # fmt: skip
                     return None
                 data = wav.readframes(wav.getnframes())
         except (OSError, EOFError, wave.Error):
             return None
-        if not data or len(data) % 2:
-            return None
-        return np.frombuffer(data, dtype="<i2").astype(np.int16, copy=False)
+        clip = np.frombuffer(data, dtype="<i2").astype(np.int16)
+        return clip if len(clip) else None
+
+    def _store(self, path: Path, clip: np.ndarray) -> bool:
+        """Put the clip in the disk cache; False (warned once) if it cannot be written."""
+        if self._work_is_private_temp:
+            return False
+        try:
+            write_wav_mono(path, clip, MIX_RATE_HZ, self._work_dir())
+        except OSError as err:
+            self._warn_cache(err)
+            return False
+        return True
+
+    def _warn_cache(self, err: OSError) -> None:
+        if not self._cache_warned:
+            self._cache_warned = True
+            problem = from_os_error(err, self.cache_dir, doing="cannot write the voice cache")
+            log.warning("%s; clips are made again at each start until it can", problem)
+
+    def _work_dir(self) -> Path:
+        """This process's folder for the engines' raw files (made on first use)."""
+        if self._work is None:
+            try:
+                make_private_folder(self.cache_dir)
+                prefix = f"{WORK_PREFIX}{os.getpid()}-"
+                self._work = Path(tempfile.mkdtemp(prefix=prefix, dir=self.cache_dir))
+            except OSError as err:
+                self._warn_cache(err)
+                self._work = Path(tempfile.mkdtemp(prefix="voiceguide-"))  # 0700, removed at close
+                self._work_is_private_temp = True
+        return self._work
 
     def _synthesize(self, text: str) -> np.ndarray:
-        with tempfile.TemporaryDirectory(prefix="voiceguide-tts-") as tmp:
-            raw = Path(tmp) / "raw.wav"
-            try:
-                if self._engine is None:
-                    self._engine = make_engine(
-                        self.settings.engine, self.settings.voice, self.settings.rate_wpm
-                    )
-                self._engine.synthesize(text, raw)
-                return shape_clip(*read_wav_mono(raw))
-            except VoiceError as err:
-                if self.settings.engine == EspeakEngine.name:
-                    raise
-                log.warning("%s; using the espeak-ng command instead", err)
+        self._count += 1
+        raw = self._work_dir() / f"raw-{self._count}.wav"
+        try:
+            if not self._engine_failed:
+                try:
+                    if self._engine is None:
+                        self._engine = make_engine(
+                            self.settings.engine, self.settings.voice, self.settings.rate_wpm
+                        )
+                    self._engine.synthesize(text, raw)
+                    return shape_clip(*read_wav_mono(raw))
+                except VoiceError as err:
+                    if self.settings.engine == EspeakEngine.name:
+                        raise
+                    log.warning("%s; using the espeak-ng command instead", err)
+                    self._engine_failed = True  # for the rest of the session: no timeout per clip
+                    if self._engine is not None:
+                        self._engine.close()
+                        self._engine = None
             if self._fallback is None:
                 self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
             raw.unlink(missing_ok=True)
             self._fallback.synthesize(text, raw)
             return shape_clip(*read_wav_mono(raw))
+        finally:
+            raw.unlink(missing_ok=True)
 
     def close(self) -> None:
         for engine in (self._engine, self._fallback):
             if engine is not None:
                 engine.close()
+        self._engine = self._fallback = None
+        if self._work is not None:
+            shutil.rmtree(self._work, ignore_errors=True)
+            self._work = None

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from voiceguide.errors import one_line
+
+_SHOWN_CHARS = 200
+"""How much of a skipped location a warning shows."""
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
@@ -45,8 +49,17 @@ class RemoteLocation:
     scheme: str
 
 
-def parse_location(text: str, base_dir: Path) -> Path | RemoteLocation:
-    """Turn one playlist location into an absolute local path, or flag it as remote.
+@dataclass(frozen=True)
+class UnusableLocation:
+    """A location no file can have (a NUL byte, a line break): skipped, never opened."""
+
+    text: str
+    problem: str
+
+
+def parse_location(text: str, base_dir: Path) -> Path | RemoteLocation | UnusableLocation:
+    """Turn one playlist location into an absolute local path, or flag it as remote or
+    unusable.
 
     Handles absolute and relative paths (relative to `base_dir`, the playlist's folder),
     percent-encoded `file://` URIs, Windows backslash separators and a leading `~`.
@@ -57,8 +70,22 @@ def parse_location(text: str, base_dir: Path) -> Path | RemoteLocation:
         scheme = match.group(1).lower()
         if scheme != "file":
             return RemoteLocation(text, scheme)
-        return _absolute(Path(_file_uri_path(text)), base_dir)
-    return _absolute(Path(os.path.expanduser(text.replace("\\", "/"))), base_dir)
+        path_text = _file_uri_path(text)
+    else:
+        path_text = os.path.expanduser(text.replace("\\", "/"))
+    problem = path_problem(path_text)
+    if problem is not None:
+        return UnusableLocation(text, problem)
+    return _absolute(Path(path_text), base_dir)
+
+
+def path_problem(path_text: str) -> str | None:
+    """Why no file can have this name (a NUL byte, a line break), or None."""
+    if "\x00" in path_text:
+        return "a file name cannot hold a NUL byte"
+    if "\n" in path_text or "\r" in path_text:
+        return "a line break in a file name cannot be stored in a playlist (one name per line)"
+    return None
 
 
 def _file_uri_path(uri: str) -> str:
@@ -95,8 +122,12 @@ def display_title(artist: str | None, title: str | None) -> str | None:
     return title or None
 
 
-def remote_warning(playlist: Path, line: int, location: RemoteLocation) -> str:
-    """The warning for a skipped remote entry: names the playlist file and line."""
+def remote_warning(playlist: Path, line: int, location: RemoteLocation | UnusableLocation) -> str:
+    """The warning for a skipped remote or unusable entry: names the playlist file and line."""
+    if isinstance(location, UnusableLocation):
+        shown = one_line(location.text[:_SHOWN_CHARS])
+        more = "..." if len(location.text) > _SHOWN_CHARS else ""
+        return f"{playlist}:{line}: skipped {shown}{more}: {location.problem}"
     return (
         f"{playlist}:{line}: skipped {location.url}: only local files are played "
         f"({location.scheme} links are not fetched)"

@@ -12,7 +12,6 @@ from voiceguide.files import SHARED_MODE, write_own_file
 from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
-    RemoteLocation,
     parse_location,
     positive_seconds,
     remote_warning,
@@ -47,7 +46,7 @@ def parse_m3u(path: Path) -> ParsedPlaylist:
                 pending_title = (extinf.group(2) or "").strip() or None
             continue
         location = parse_location(line, base_dir)
-        if isinstance(location, RemoteLocation):
+        if not isinstance(location, Path):  # remote, or no file can have that name
             parsed.warnings.append(remote_warning(path, number, location))
         else:
             parsed.entries.append(

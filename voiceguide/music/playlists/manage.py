@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voiceguide.errors import BadInputError, MusicError
+from voiceguide.errors import BadInputError, MusicError, one_line
 from voiceguide.files import SHARED_MODE, check_target, write_file
 from voiceguide.music.playlists.analyse import Analysis, Progress, TrackAnalyser, skip_warning
-from voiceguide.music.playlists.entries import PlaylistEntry, display_title
+from voiceguide.music.playlists.entries import PlaylistEntry, display_title, path_problem
 from voiceguide.music.playlists.m3u import format_m3u8
 from voiceguide.music.playlists.playlistfile import PLAYLIST_SUFFIXES, read_playlist_file
 from voiceguide.music.playlists.probe import Prober, UnplayableError, probe_cache_file
@@ -76,8 +76,21 @@ def _playable(
     """The playable files among `inputs` that are not yet in the playlist, and warnings.
 
     Every file is probed and measured now, so the first session with it starts at once.
+    A file named on the command line whose name cannot be stored (a line break) is refused;
+    one found in a folder is left out with a warning.
     """
-    entries, warnings = read_paths(inputs)
+    for path in inputs:
+        problem = path_problem(str(path))
+        if problem is not None:
+            raise BadInputError(f"{one_line(path)}: {problem}; rename the file")
+    found, warnings = read_paths(inputs)
+    entries: list[PlaylistEntry] = []
+    for entry in found:
+        problem = path_problem(str(entry.path))
+        if problem is None:
+            entries.append(entry)
+        else:
+            warnings.append(f"{one_line(entry.path)}: skipped: {problem}")
     seen = {entry.path for entry in already}
     kept: list[PlaylistEntry] = []
     repeated = 0

@@ -12,7 +12,6 @@ from voiceguide.errors import PlaylistFileError
 from voiceguide.music.playlists.entries import (
     ParsedPlaylist,
     PlaylistEntry,
-    RemoteLocation,
     parse_location,
     positive_seconds,
     remote_warning,
@@ -22,6 +21,8 @@ from voiceguide.music.playlists.textfile import read_lines
 log = logging.getLogger(__name__)
 
 _KEY = re.compile(r"^(file|title|length)(\d+)$", re.IGNORECASE)
+_MAX_NUMBER_DIGITS = 9
+"""Entry numbers beyond this are no playlist's (and int() refuses 4,300 digits)."""
 
 
 @dataclass
@@ -35,26 +36,28 @@ class _Slot:
 def parse_pls(path: Path) -> ParsedPlaylist:
     """Read a .pls file; entries come in the order of their numbers, not of the lines.
 
-    A file without a `[playlist]` header raises PlaylistFileError naming the first line that is
-    not part of a PLS playlist. Remote URLs are skipped with a warning naming the line.
+    Only the `[playlist]` section is read; other sections are ignored. A file without
+    one, or with lines before its first section, raises PlaylistFileError naming the line.
+    Remote URLs and unusable entries are skipped with a warning naming the line.
     """
     lines, warnings = read_lines(path, warn_on_fallback=False)
     parsed = ParsedPlaylist(source=path, warnings=warnings)
     base_dir = Path(os.path.abspath(path)).parent
     slots: dict[int, _Slot] = {}
-    in_playlist = seen_header = False
+    in_playlist = in_section = seen_header = False
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         if not line or line.startswith((";", "#")):
             continue
         if line.startswith("[") and line.endswith("]"):
             in_playlist = line[1:-1].strip().lower() == "playlist"
-            if not in_playlist and not seen_header:
-                raise _not_pls(path, number)
-            seen_header = True
+            seen_header = seen_header or in_playlist
+            in_section = True
             continue
-        if not in_playlist:
+        if not in_section:
             raise _not_pls(path, number)
+        if not in_playlist:
+            continue  # another section ([Reference], a player's own): nothing we need
         key, sep, value = line.partition("=")
         if not sep:
             parsed.warnings.append(f"{path}:{number}: ignored a line that is not key=value")
@@ -62,6 +65,10 @@ def parse_pls(path: Path) -> ParsedPlaylist:
         match = _KEY.match(key.strip())
         if match is None:
             continue  # NumberOfEntries, Version and other keys say nothing we need
+        if len(match.group(2).lstrip("0")) > _MAX_NUMBER_DIGITS:
+            shown = f"{key.strip()[:20]}..."
+            parsed.warnings.append(f"{path}:{number}: skipped {shown}: entry number too large")
+            continue
         slot = slots.setdefault(int(match.group(2)), _Slot())
         kind, value = match.group(1).lower(), value.strip()
         if kind == "file":
@@ -86,7 +93,7 @@ def _add_slot(parsed: ParsedPlaylist, slot: _Slot, base_dir: Path) -> None:
     if not slot.file:
         return
     location = parse_location(slot.file, base_dir)
-    if isinstance(location, RemoteLocation):
+    if not isinstance(location, Path):  # remote, or no file can have that name
         parsed.warnings.append(remote_warning(parsed.source, slot.file_line, location))
         return
     entry = PlaylistEntry(location, slot.title, slot.seconds, slot.file_line, parsed.source)

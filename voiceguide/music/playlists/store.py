@@ -8,9 +8,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from voiceguide.errors import BadInputError, MusicError
-from voiceguide.files import PRIVATE_FOLDER_MODE
-from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry
+from voiceguide.errors import NAME_MAX_BYTES, BadInputError, MusicError, from_os_error, one_line
+from voiceguide.files import make_private_folder
+from voiceguide.music.playlists.entries import ParsedPlaylist, PlaylistEntry, path_problem
 from voiceguide.music.playlists.m3u import parse_m3u, write_m3u8
 from voiceguide.music.playlists.scan import natural_key
 from voiceguide.paths import Paths
@@ -34,6 +34,12 @@ def name_problem(name: str) -> str | None:
         return f"playlist name {name!r} cannot contain control characters"
     if len(name.strip()) > MAX_NAME_CHARS:
         return f"playlist name is too long (at most {MAX_NAME_CHARS} characters)"
+    if len(f"{name.strip()}{STORE_SUFFIX}".encode()) > NAME_MAX_BYTES:
+        limit = NAME_MAX_BYTES - len(STORE_SUFFIX)
+        return (
+            f"playlist name is too long: {len(name.strip().encode())} bytes of UTF-8, at most"
+            f" {limit} (an emoji takes 4)"
+        )
     return None
 
 
@@ -93,11 +99,14 @@ class PlaylistStore:
     def save(self, name: str, entries: Sequence[PlaylistEntry]) -> Path:
         """Write the playlist (creating or replacing it) and return its file."""
         path = self.file_for(name)
-        self.paths.ensure()
+        for entry in entries:
+            problem = path_problem(str(entry.path))
+            if problem is not None:  # one name per line: it would read back as other files
+                raise BadInputError(f"{one_line(entry.path)}: {problem}; rename the file")
         try:
-            self.folder.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+            make_private_folder(self.folder)
         except OSError as err:
-            raise MusicError(f"{self.folder}: cannot create: {err.strerror or err}") from err
+            raise from_os_error(err, self.folder, doing="cannot create", error=MusicError) from err
         write_m3u8(path, entries)
         log.info("saved playlist %s (%d entries) to %s", name, len(entries), path)
         return path

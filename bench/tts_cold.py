@@ -1,0 +1,150 @@
+"""Cold speech: the time to synthesize every clip of a render, with a fresh voice cache.
+
+Each run is a new interpreter with an empty VOICEGUIDE_HOME that makes every clip a render of
+hands-on-pumping (first run included) speaks, through `Voice.clip`, on the default engine
+(pyttsx3): what `render` and a first `start` wait for. The figures are the tail of the runs:
+max, p95 and median of the whole, and the slowest single clip.
+
+The baseline is the package at another commit (default: where this branch left main),
+extracted by git into bench/out/ and imported through PYTHONPATH; the two take turns, so both
+see the same load from the machine's other work.
+
+    .venv/bin/python bench/tts_cold.py [--runs 50] [--baseline COMMIT] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (
+    PY,
+    ROOT,
+    baseline_package,
+    load_average,
+    median,
+    merge_base,
+    percentile,
+    print_table,
+    remove,
+    scratch_dir,
+    write_result,
+)
+
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+
+import voiceguide
+from voiceguide.mix.plan import PlanSettings, step_texts
+from voiceguide.routine.load import load_builtin
+from voiceguide.speech.voice import Voice, VoiceSettings
+
+
+def main():
+    texts = step_texts(load_builtin("hands-on-pumping"), PlanSettings(include_first_run=True))
+    started = time.perf_counter()
+    voice = Voice(VoiceSettings(), Path(sys.argv[1]))
+    clips = []
+    try:
+        for text in texts:
+            before = time.perf_counter()
+            voice.clip(text)
+            clips.append(time.perf_counter() - before)
+    finally:
+        voice.close()
+    print(json.dumps({"seconds": time.perf_counter() - started, "clips": clips,
+                      "package": voiceguide.__file__}))
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def one_run(tree: Path | None) -> dict[str, object]:
+    """One cold synthesis in a new interpreter: the new code, or the tree's (a baseline)."""
+    home = scratch_dir("tts-cold-")
+    env = {**os.environ, "VOICEGUIDE_HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    try:
+        done = subprocess.run(
+            [PY, "-c", CHILD, str(home / "voice")],
+            capture_output=True, text=True, env=env, cwd=home, timeout=600, check=False,
+        )  # fmt: skip
+    finally:
+        remove(home)
+    if done.returncode != 0:
+        raise SystemExit(f"a run failed:\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    expected = tree if tree is not None else ROOT
+    assert str(result["package"]).startswith(str(expected)), result["package"]
+    result["warnings"] = [line for line in done.stderr.splitlines() if "warning" in line.lower()]
+    return result
+
+
+def summary(runs: list[dict[str, object]]) -> dict[str, float]:
+    totals = [float(r["seconds"]) for r in runs]  # type: ignore[arg-type]
+    slowest = [max(r["clips"]) for r in runs]  # type: ignore[type-var]
+    return {
+        "runs": len(runs),
+        "median_s": median(totals),
+        "p95_s": percentile(totals, 0.95),
+        "max_s": max(totals),
+        "slowest_clip_s": max(slowest),
+        "runs_over_5_s": sum(1 for t in totals if t > 5.0),
+        "clips_per_run": len(runs[0]["clips"]),  # type: ignore[arg-type]
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--baseline", default=None, help="commit (default: merge-base with main)")
+    parser.add_argument("--quick", action="store_true", help="5 runs each")
+    args = parser.parse_args()
+    runs = 5 if args.quick else args.runs
+    commit = args.baseline or merge_base()
+    tree = baseline_package(commit)
+    load_before = load_average()
+    results: dict[str, list[dict[str, object]]] = {"baseline": [], "new": []}
+    for index in range(runs):
+        for name, where in (("baseline", tree), ("new", None)):
+            result = one_run(where)
+            results[name].append(result)
+            print(f"run {index + 1}/{runs} {name}: {result['seconds']:.2f} s", flush=True)
+    figures = {name: summary(found) for name, found in results.items()}
+    rows = [
+        [f"{name} ({commit[:7]})" if name == "baseline" else name, f["runs"], f["median_s"],
+         f["p95_s"], f["max_s"], f["slowest_clip_s"], f["runs_over_5_s"]]
+        for name, f in figures.items()
+    ]  # fmt: skip
+    print_table(
+        f"cold synthesis of a render's {figures['new']['clips_per_run']} clips (s)",
+        ["code", "runs", "median", "p95", "max", "slowest clip", "runs > 5 s"],
+        rows,
+    )
+    warnings = {name: sorted({w for r in found for w in r["warnings"]})  # type: ignore[attr-defined]
+                for name, found in results.items()}  # fmt: skip
+    path = write_result(
+        "tts_cold",
+        {
+            "baseline_commit": commit,
+            "figures": figures,
+            "warnings": warnings,
+            "totals": {name: [r["seconds"] for r in found] for name, found in results.items()},
+            "load_average": [load_before, load_average()],
+        },
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()

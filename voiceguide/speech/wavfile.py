@@ -1,0 +1,58 @@
+"""Mono 16-bit WAV files of spoken clips: how many frames, read as floats, written whole."""
+
+from __future__ import annotations
+
+import os
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from voiceguide.errors import VoiceError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where it is used: the pyttsx3 worker reads wav_frames only, and a
+# numpy import would add a fraction of a second to its start.
+
+
+def wav_frames(path: Path) -> int | None:
+    """Frames in a complete WAV file; None if it is missing or not (yet) a complete WAV.
+
+    0 is a whole file that holds no sound (a header only).
+    """
+    try:
+        with wave.open(str(path), "rb") as wav:
+            return wav.getnframes()
+    except (OSError, EOFError, wave.Error):
+        return None
+
+
+def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
+    """Float samples in [-1, 1) and the rate of a 16-bit WAV (channels averaged)."""
+    import numpy as np
+
+    with wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() != 2:
+            raise VoiceError(f"{path}: expected 16-bit audio")
+        rate, channels = wav.getframerate(), wav.getnchannels()
+        data = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
+    samples = data.reshape(-1, channels).mean(axis=1) / 32768.0
+    return samples, rate
+
+
+def write_wav_mono(path: Path, samples_int16: np.ndarray, rate_hz: int, work_dir: Path) -> None:
+    """Write whole or not at all: into `work_dir` (same file system), then renamed to `path`,
+    so a killed process never leaves half a clip; the file is user-only (0600)."""
+    temp = work_dir / f"{path.name}.part"
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle, wave.open(handle, "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(rate_hz)
+            wav.writeframes(samples_int16.astype("<i2").tobytes())
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
