@@ -23,6 +23,7 @@ echo's own 37 ms delay lies inside the canceller's tail).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import resource
 import statistics
@@ -176,8 +177,30 @@ def fft_convolve(x: np.ndarray, h: np.ndarray) -> np.ndarray:
     return np.fft.irfft(np.fft.rfft(x, size) * np.fft.rfft(h, size), size)[: len(x)]
 
 
+def room_echo(ref_path: Path, played: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The reference through the room (cached per rendered file: the response is drawn first
+    from each seed's generator, so the generator is advanced the same way either way)."""
+    response = room_response(rng, 0.037, 0.3, 3.0)
+    cache = ref_path.with_suffix(f".echo-{hashlib.sha1(response.tobytes()).hexdigest()[:10]}.npy")
+    if cache.is_file():
+        return np.load(cache).astype(np.float64)
+    echo = fft_convolve(to_16k(played, 44_100), response)
+    np.save(cache, echo.astype(np.float32))
+    return echo
+
+
 def speak(text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
-    """espeak-ng to 16 kHz float, trimmed of leading and trailing silence."""
+    """espeak-ng to 16 kHz float, trimmed of leading and trailing silence (cached)."""
+    cache = VOICE_OUT / "speech" / f"{voice}_{rate_wpm}_{pitch}_{text.replace(' ', '_')}.npy"
+    if cache.is_file():
+        return np.load(cache)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    clip = _speak(text, voice, rate_wpm, pitch)
+    np.save(cache, clip)
+    return clip
+
+
+def _speak(text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
     wav = subprocess.run(
         [
             "espeak-ng",
@@ -239,7 +262,7 @@ def build_mic(
     """(mic int16 16 kHz, reference int16 stereo 44.1 kHz, truth) for one simulated session."""
     rng = np.random.default_rng(seed)
     played = read_wav(ref_path)
-    echo = fft_convolve(to_16k(played, 44_100), room_response(rng, 0.037, 0.3, 3.0))
+    echo = room_echo(ref_path, played, rng)
     echo_rms = float(np.sqrt(np.mean(echo**2)))
     voice_rms = echo_rms * 10 ** (ratio_db / 20)
     near = room_response(rng, 0.002, 0.3, 12.0)
@@ -303,7 +326,7 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
         hits = [
             (i, h)
             for i, h in enumerate(heard)
-            if h.recognition.accepted
+            if h.accepted
             and h.end_sample >= truth.start - slack
             and h.start_sample <= truth.end + slack
         ]
@@ -320,9 +343,7 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
             results["missed"] += 1
         results["wrong"] += sum(1 for g in got if g != truth.command)
         details.append((truth.voice, truth.text, got, [h.recognition.margin for _, h in hits]))
-    results["false"] = sum(
-        1 for i, h in enumerate(heard) if h.recognition.accepted and i not in used
-    )
+    results["false"] = sum(1 for i, h in enumerate(heard) if h.accepted and i not in used)
     return {**results, "latencies": latencies, "details": details}
 
 
@@ -334,7 +355,7 @@ def commands_case(args: tuple[float, int, int, dict[str, object]]) -> dict[str, 
     heard, cpu, warnings = run_pipeline(mic, played, **options)
     result = score(heard, truths)
     seconds = len(mic) / RATE
-    accepted = [h for h in heard if h.recognition.accepted]
+    accepted = [h for h in heard if h.accepted]
     return {
         "ratio_db": ratio,
         "seed": seed,
@@ -347,6 +368,11 @@ def commands_case(args: tuple[float, int, int, dict[str, object]]) -> dict[str, 
         "warnings": warnings,
         **result,
         "margins_correct": [h.recognition.margin for h in accepted],
+        "fits": [
+            (round(h.start_sample / RATE, 1), h.recognition.words, round(h.recognition.fit, 2))
+            for h in heard
+            if h.recognition.words
+        ],
         "voices": sorted({t.voice for t in truths}),
     }
 
@@ -361,7 +387,12 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
     accepted = [
         (round(h.start_sample / RATE, 1), h.recognition.words, h.recognition.margin)
         for h in heard
-        if h.recognition.accepted
+        if h.accepted
+    ]
+    fits = [
+        (round(h.start_sample / RATE, 1), h.recognition.words, round(h.recognition.fit, 2))
+        for h in heard
+        if h.recognition.words and h.echo_ready
     ]
     return {
         "render": index,
@@ -374,6 +405,7 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
         "distractors": len(truths),
         "distractor_hits": result["distractor_hits"],
         "false": len(accepted),
+        "fits": fits,
         "warnings": warnings,
     }
 

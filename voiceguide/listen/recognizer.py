@@ -2,9 +2,13 @@
 
 Everything comes from the pocketsphinx wheel (acoustic model, dictionary): nothing is
 downloaded. A grammar decoder always finds *some* path through its grammar, so a result is
-kept only if it is a whole sentence of the grammar and clearly better than the best
-different sentence in the decoder's n-best list (`margin`, in the decoder's log units);
-close calls are dropped, since a wrong action is worse than none.
+kept only if
+- it is a whole sentence of the grammar,
+- it explains the sound nearly as well as free phone decoding does (`fit`: grammar path
+  score minus phone-loop path score, per 10 ms frame: spoken commands score well above
+  MIN_FIT, other talk and the program's own speech mostly below), and
+- it is clearly better than the best different sentence in the decoder's n-best list
+  (`margin`, in log units): close calls are dropped, since a wrong action is worse than none.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from voiceguide.listen.format import LISTEN_RATE_HZ
 
 MIN_MARGIN = 400
 """Log units (base 1.0001) by which the best sentence must beat the best different one."""
+MIN_FIT = 4.0
+"""Grammar minus phone-loop score per frame (log units) below which a sentence is rejected."""
 NBEST = 20
 
 
@@ -36,10 +42,16 @@ class Recognition:
     margin: int | None
     """How far ahead of the best different sentence (None: no other sentence in the n-best)."""
     frames: int
+    fit: float = 0.0
+    """Grammar minus phone-loop path score per frame (higher: the grammar explains it)."""
 
     @property
     def accepted(self) -> bool:
-        return bool(self.words) and (self.margin is None or self.margin >= MIN_MARGIN)
+        return (
+            bool(self.words)
+            and self.fit >= MIN_FIT
+            and (self.margin is None or self.margin >= MIN_MARGIN)
+        )
 
 
 def _decoder_module():
@@ -85,6 +97,9 @@ class Recognizer:
         self._decoder.add_jsgf_string("amount-ml", grammar.amount_jsgf("ml"))
         self._decoder.add_jsgf_string("amount-oz", grammar.amount_jsgf("oz"))
         self._decoder.add_jsgf_string("yes-no", grammar.yes_no_jsgf())
+        self._decoder.add_allphone_file(
+            "phones", _decoder_module().get_model_path("en-us/en-us-phone.lm.bin")
+        )
         self._logmath = self._decoder.get_logmath()
         self.mode = "commands"
         self._decoder.activate_search(self.mode)
@@ -103,8 +118,9 @@ class Recognizer:
     def recognize(self, samples: np.ndarray) -> Recognition:
         """Decode one utterance (int16 mono at 16 kHz, with some silence around it)."""
         decoder = self._decoder
+        audio = np.ascontiguousarray(samples, dtype=np.int16).tobytes()
         decoder.start_utt()
-        decoder.process_raw(np.ascontiguousarray(samples, dtype=np.int16).tobytes(), full_utt=True)
+        decoder.process_raw(audio, full_utt=True)
         decoder.end_utt()
         frames = decoder.n_frames()
         hyp = decoder.hyp()
@@ -116,10 +132,25 @@ class Recognizer:
         best = self._log(hyp.score)
         margin: int | None = None
         for other in itertools.islice(decoder.nbest(), NBEST):
-            if other.hypstr != words and self._whole_sentence(other.hypstr):
+            if other is not None and other.hypstr != words and self._whole_sentence(other.hypstr):
                 margin = best - self._log(other.score)
                 break
-        return Recognition(words, best, margin, frames)
+        return Recognition(
+            words, best, margin, frames, (best - self._phone_score(audio)) / max(frames, 1)
+        )
+
+    def _phone_score(self, audio: bytes) -> int:
+        """Path score of free phone decoding of the same sound (the best any words could do)."""
+        decoder = self._decoder
+        decoder.activate_search("phones")
+        try:
+            decoder.start_utt()
+            decoder.process_raw(audio, full_utt=True)
+            decoder.end_utt()
+            hyp = decoder.hyp()
+            return self._log(hyp.score) if hyp is not None else 0
+        finally:
+            decoder.activate_search(self.mode)
 
     def _whole_sentence(self, words: str) -> bool:
         if self.mode == "commands":
