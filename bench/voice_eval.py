@@ -410,6 +410,81 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
     }
 
 
+def _say_and_hear(
+    pipeline: Pipeline, text: str, voice: str, rng: np.random.Generator, near: np.ndarray
+) -> str:
+    """One answer in a quiet room (light noise, nothing playing): the words heard, or ""."""
+    clip = fft_convolve(
+        speak(text, voice, int(rng.integers(130, 181)), int(rng.integers(30, 71))), near
+    )
+    clip *= 3000 / np.sqrt(np.mean(clip**2))
+    stream = rng.normal(0, 3000 * 10 ** (-35 / 20), int(3.5 * RATE) + len(clip))
+    stream[RATE : RATE + len(clip)] += clip
+    mic = np.rint(stream[: len(stream) // FRAME_SAMPLES * FRAME_SAMPLES]).astype(np.int16)
+    heard = pipeline.feed(mic, np.zeros_like(mic))
+    accepted = [h.recognition.words for h in heard if h.accepted]
+    return accepted[0] if accepted else ""
+
+
+def amounts_case(args: tuple[str, int, int]) -> dict[str, object]:
+    """Spoken amounts with read-back: say the amount, hear it read back, say yes or no.
+
+    A value is saved only after a heard "yes"; a wrong value is saved only if the talker's
+    "no" is heard as "yes". Up to two tries per amount."""
+    from voiceguide.listen.amounts import parse_amount, say_amount
+    from voiceguide.listen.listener import answer_for
+
+    unit, trials, seed = args
+    rng = np.random.default_rng(seed)
+    near = room_response(rng, 0.002, 0.3, 12.0)
+    pipeline = Pipeline(lambda _m: None)
+    mode = f"amount-{unit}"
+    values = [float(v) for v in range(5, 501, 5)] if unit == "ml" else [v / 2 for v in range(1, 33)]
+    phrases: dict[float, list[str]] = {}
+    from voiceguide.listen.amounts import ml_phrases, oz_phrases
+
+    for phrase in ml_phrases() if unit == "ml" else oz_phrases():
+        value = parse_amount(phrase, unit)
+        assert value is not None
+        phrases.setdefault(value, []).append(phrase)
+    first_right = saved_right = saved_wrong = nothing_first = wrong_first = 0
+    log = []
+    for trial in range(trials):
+        voice = TEST_VOICES[trial % len(TEST_VOICES)]
+        truth = values[int(rng.integers(len(values)))]
+        options = phrases[truth]
+        text = options[int(rng.integers(len(options)))]
+        saved = None
+        for attempt in range(2):
+            pipeline.recognizer.set_mode(mode)
+            words = _say_and_hear(pipeline, text, voice, rng, near)
+            answer = answer_for(mode, words) if words else None
+            value = answer.value if answer is not None else None
+            if attempt == 0:
+                first_right += value == truth
+                nothing_first += value is None
+                wrong_first += value is not None and value != truth
+            if value is None:
+                continue
+            pipeline.recognizer.set_mode("yes-no")
+            reply = "yes" if value == truth else "no"
+            heard = _say_and_hear(pipeline, reply, voice, rng, near)
+            confirmed = answer_for("yes-no", heard) if heard else None
+            log.append((voice, text, say_amount(float(value), unit), reply, heard))
+            if confirmed is not None and confirmed.value == "yes":
+                saved = value
+                break
+        if saved is not None:
+            saved_right += saved == truth
+            saved_wrong += saved != truth
+    pipeline.close()
+    return {
+        "unit": unit, "trials": trials, "first_try_right": first_right,
+        "first_try_nothing": nothing_first, "first_try_wrong": wrong_first,
+        "saved_right": saved_right, "saved_wrong": saved_wrong, "log": log,
+    }  # fmt: skip
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -441,7 +516,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--only", choices=["commands", "false", "cost", "baseline"], action="append"
+        "--only", choices=["commands", "false", "cost", "baseline", "amounts"], action="append"
     )
     parser.add_argument("--ratios", type=float, nargs="*", default=[12, 6, 0, -6, -12])
     parser.add_argument("--commands", type=int, default=64)
@@ -453,7 +528,7 @@ def main() -> None:
     parser.add_argument("--hangover", type=float, default=None)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    only = set(args.only or ["commands", "false", "cost", "baseline"])
+    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts"])
     options: dict[str, object] = {"residual_suppression": args.residual}
     if args.hangover is not None:
         options["hangover_seconds"] = args.hangover
@@ -480,6 +555,11 @@ def main() -> None:
             ]
         if "cost" in only:
             jobs["cost"] = [pool.submit(cost_case)]
+        if "amounts" in only:
+            jobs["amounts"] = [
+                pool.submit(amounts_case, ("ml", 100, 3000)),
+                pool.submit(amounts_case, ("oz", 60, 3001)),
+            ]
         results = {k: [f.result() for f in v] for k, v in jobs.items()}
     out.update(results)
     out["wall_seconds"] = time.perf_counter() - started
@@ -542,6 +622,28 @@ def main() -> None:
                     f"{c['maxrss_mb']:.1f}",
                 ]
             ],
+        )
+    if "amounts" in results:
+        rows = [
+            [
+                a["unit"], a["trials"], f"{100 * a['first_try_right'] / a['trials']:.1f} %",
+                a["first_try_wrong"], a["first_try_nothing"],
+                f"{100 * a['saved_right'] / a['trials']:.1f} %", a["saved_wrong"],
+            ]
+            for a in results["amounts"]
+        ]  # fmt: skip
+        print_table(
+            "Spoken amounts (read-back, yes/no, two tries)",
+            [
+                "unit",
+                "amounts",
+                "right 1st try",
+                "wrong 1st",
+                "nothing 1st",
+                "saved right",
+                "saved wrong",
+            ],
+            rows,
         )
     name = "voice_eval" + (f"_{args.tag}" if args.tag else "")
     path = write_result(name, out)

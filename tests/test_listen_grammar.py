@@ -99,3 +99,26 @@ def test_answers_carry_their_value() -> None:
     assert answer_for("amount-oz", "skip") == Answer("amount-oz", "skip", "skip")
     assert answer_for("yes-no", "yeah") == Answer("yes-no", "yeah", "yes")
     assert answer_for("yes-no", "maybe") is None
+
+
+def test_no_sound_server_is_one_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    from voiceguide.listen.capture import NoInputError, resolve_source
+
+    monkeypatch.setenv("PULSE_SERVER", f"unix:{tmp_path}/nothing-here")
+    with pytest.raises(NoInputError, match=r"no sound server.*keys still work"):
+        resolve_source(None)
+
+
+def test_listening_settings(tmp_path) -> None:
+    from voiceguide.config import load_config
+
+    path = tmp_path / "config.toml"
+    path.write_text('listen = true\nwake_word = "hey guide"\ninput_source = "usb-mic"\n')
+    config = load_config(path)
+    assert (config.listen, config.wake_word, config.input_source) == (True, "hey guide", "usb-mic")
+    path.write_text("listen = 1\n")
+    with pytest.raises(BadInputError, match="listen: expected bool"):
+        load_config(path)
+    path.write_text('wake_word = "hello there voice guide"\n')
+    with pytest.raises(BadInputError, match="wake_word: expected one or two words"):
+        load_config(path)

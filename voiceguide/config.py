@@ -26,6 +26,11 @@ class Config:
     routine: str = "hands-on-pumping"
     amount_unit: str = "ml"
     sessions_per_day: int = 8
+    listen: bool = False
+    """Voice commands on by default (`voiceguide start --listen`)."""
+    wake_word: str = "voice guide"
+    input_source: str | None = None
+    """The sound server's source to listen on (None: its default)."""
 
 
 _TYPES: dict[str, tuple[type, ...]] = {
@@ -41,6 +46,9 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "routine": (str,),
     "amount_unit": (str,),
     "sessions_per_day": (int,),
+    "listen": (bool,),
+    "wake_word": (str,),
+    "input_source": (str,),
 }
 
 
@@ -63,7 +71,7 @@ def load_config(path: Path) -> Config:
             raise BadInputError(
                 f"{path}: unknown setting {key!r} (known: {', '.join(sorted(known))})"
             )
-        if isinstance(value, bool) or not isinstance(value, _TYPES[key]):
+        if isinstance(value, bool) != (bool in _TYPES[key]) or not isinstance(value, _TYPES[key]):
             raise BadInputError(f"{path}: {key}: expected {_TYPES[key][0].__name__}, got {value!r}")
         values[key] = float(value) if float in _TYPES[key] else value  # type: ignore[arg-type]
     config = replace(Config(), **values)
@@ -71,6 +79,8 @@ def load_config(path: Path) -> Config:
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
     if not 1 <= config.sessions_per_day <= 24:
         raise BadInputError(f"{path}: sessions_per_day: expected 1 to 24")
+    if not 1 <= len(config.wake_word.split()) <= 2:
+        raise BadInputError(f"{path}: wake_word: expected one or two words")
     if not 80 <= config.rate_wpm <= 400:
         raise BadInputError(f"{path}: rate_wpm: expected 80 to 400 words per minute")
     return config

@@ -2,8 +2,11 @@
 
 parec converts whatever the source delivers to 16 kHz mono int16 (the server resamples), so
 nothing here depends on the device. The samples go straight to a callback in memory, never
-to disk. If the source vanishes mid-session (unplugged, module unloaded), parec ends: the
-thread reports it once through `on_lost` and stops; the session goes on with its keys.
+to disk. If the source vanishes mid-session (unplugged, module unloaded), the server either
+ends the stream or quietly moves it to another source (PulseAudio does, and parec cannot
+forbid it), so the reader also checks every WATCH_SECONDS that the source still exists. Either
+way the thread reports it once through `on_lost`, ends parec and stops; the session goes on
+with its keys.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from voiceguide.listen.format import LISTEN_RATE_HZ, SAMPLE_BYTES
 CHUNK_SECONDS = 0.02
 READ_BYTES = int(CHUNK_SECONDS * LISTEN_RATE_HZ) * SAMPLE_BYTES
 START_TIMEOUT_SECONDS = 3.0
+WATCH_SECONDS = 2.0
 NO_INPUT_HINT = "keys still work"
 
 
@@ -37,7 +41,7 @@ def _pactl(*args: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as err:
         raise NoInputError(f"listening is off: no sound server ({err}); {NO_INPUT_HINT}") from None
     if done.returncode != 0:
-        problem = done.stderr.strip() or "pactl failed"
+        problem = (done.stderr.strip().splitlines() or ["pactl failed"])[0]
         raise NoInputError(f"listening is off: no sound server ({problem}); {NO_INPUT_HINT}")
     return done.stdout
 
@@ -133,6 +137,7 @@ class MicCapture:
         process = self._process
         assert process is not None and process.stdout is not None
         leftover = b""
+        next_watch = time.monotonic() + WATCH_SECONDS
         while True:
             try:
                 data = process.stdout.read1(READ_BYTES)  # type: ignore[attr-defined]
@@ -147,12 +152,22 @@ class MicCapture:
             if usable:
                 self._first.set()
                 self._on_chunk(np.frombuffer(data[:usable], dtype="<i2"), read_time)
+            if read_time >= next_watch:
+                next_watch = read_time + WATCH_SECONDS
+                if not self._source_exists():
+                    break
         if not self._closing.is_set() and self._first.is_set():
             problem = self._stop_process()
             self._on_lost(
                 f"listening stopped: input {self.source!r} went away"
                 f"{f' ({problem})' if problem else ''}; keys still work"
             )
+
+    def _source_exists(self) -> bool:
+        try:
+            return self.source in input_sources()
+        except NoInputError:
+            return False
 
     def _stop_process(self) -> str:
         """End parec if it runs; its last error line, if any."""
