@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import os
 import resource
 import statistics
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import time
 import wave
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -560,6 +561,14 @@ def main() -> None:
                 pool.submit(amounts_case, ("ml", 100, 3000)),
                 pool.submit(amounts_case, ("oz", 60, 3001)),
             ]
+        # Each result is also appended to a .partial.jsonl as it lands: a long run that is
+        # stopped keeps what it measured.
+        partial = OUT / f"voice_eval{'_' + args.tag if args.tag else ''}.partial.jsonl"
+        partial.unlink(missing_ok=True)
+        kinds = {f: k for k, v in jobs.items() for f in v}
+        for future in as_completed(kinds):
+            with partial.open("a") as out_file:
+                out_file.write(json.dumps({"kind": kinds[future], **future.result()}) + "\n")
         results = {k: [f.result() for f in v] for k, v in jobs.items()}
     out.update(results)
     out["wall_seconds"] = time.perf_counter() - started

@@ -32,10 +32,11 @@ from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.listen.format import LISTEN_RATE_HZ
 from voiceguide.listen.reference import frames_for_samples, resample
 
-DEFAULT_LATENCY_SECONDS = 0.046
+DEFAULT_LATENCY_SECONDS = 0.04
 """Measured on the test rig (simpleaudio -> PulseAudio null sink -> loopback 40 ms -> monitor
--> parec, playhead from the clock): see BENCHMARKS.md. Real devices differ; DelayTracker
-corrects it within seconds."""
+-> parec, playhead from the clock): 29-46 ms from run to run (BENCHMARKS.md). With 40 ms the
+echo lands 29-46 ms behind the reference, inside the tracker's window. Real devices differ;
+DelayTracker corrects it within seconds."""
 LEAD_SECONDS = 0.04
 REANCHOR_SECONDS = 0.03
 STILL_SECONDS = 0.06

@@ -172,7 +172,7 @@ class CommandListener:
     def _chunk(self, samples: np.ndarray, read_time: float) -> None:
         try:
             playhead = self._played.playhead_frame()
-        except Exception as err:
+        except Exception as err:  # the player's trouble must not stop the capture thread
             self._warning(f"voice commands: no playhead ({err})")
             playhead = None
         try:
@@ -198,7 +198,7 @@ class CommandListener:
             samples, playhead, read_time = item
             try:
                 self._step(samples, playhead, read_time)
-            except Exception as err:
+            except Exception as err:  # never into the caller's audio path
                 self._warning(f"voice commands failed ({err}); keys still work")
                 return
 
@@ -226,7 +226,10 @@ class CommandListener:
             if mode == "commands":
                 command = grammar.command_for(item.recognition.words, self.wake_phrase)
                 if command is not None:
-                    self._on_command(command)
+                    try:
+                        self._on_command(command)
+                    except Exception as err:  # the caller's bug must not stop listening
+                        self._warning(f"voice command {command!r} failed: {err}")
             else:
                 answer = answer_for(mode, item.recognition.words)
                 if answer is not None:
