@@ -38,7 +38,13 @@ DEFAULT_LATENCY_SECONDS = 0.04
 echo lands 29-46 ms behind the reference, inside the tracker's window. Real devices differ;
 DelayTracker corrects it within seconds."""
 LEAD_SECONDS = 0.04
-REANCHOR_SECONDS = 0.03
+REANCHOR_SECONDS = 0.1
+"""The playhead estimate may wander this far from the anchor before the anchor follows it."""
+MAX_LEAD_SECONDS = 0.15
+"""The echo may trail the reference by up to this much: the canceller's 256 ms tail still
+holds most of the room's response. A playback underrun delays the sound behind the clock (the
+echo trails more); the canceller re-adapts to such a shift faster than it would re-learn a
+moved reference, so the anchor is moved only outside LEAD_SECONDS / 2 .. MAX_LEAD_SECONDS."""
 STILL_SECONDS = 0.06
 """A playhead that has not advanced for this long is stopped (pause, end)."""
 DELAY_SEARCH_SECONDS = 0.5
@@ -152,7 +158,7 @@ class ReferenceAligner:
 @dataclass
 class DelayTracker:
     """Watches microphone and reference; says when the echo has left the place it should be
-    (LEAD_SECONDS behind the reference, give or take half) by the lag to correct."""
+    (LEAD_SECONDS / 2 to MAX_LEAD_SECONDS behind the reference) by the lag to correct."""
 
     estimates: list[tuple[int, float]] = field(default_factory=list)
     _mic: deque[np.ndarray] = field(default_factory=deque)
@@ -189,7 +195,7 @@ class DelayTracker:
         if candidate is None or abs(lag - candidate) > AGREE_SAMPLES:
             return None
         lead = LEAD_SECONDS * LISTEN_RATE_HZ
-        if lead / 2 <= lag <= lead * 2:
+        if lead / 2 <= lag <= MAX_LEAD_SECONDS * LISTEN_RATE_HZ:
             self._interval = RECHECK_SECONDS
             return None
         # The reference is about to move: what is held no longer matches it.

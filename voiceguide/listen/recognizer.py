@@ -66,13 +66,28 @@ def _new_decoder():
     ps = _decoder_module()
     # dither: the echo canceller can output exact digital silence, whose log energy breaks
     # the features (measured: 24 % of clean commands lost their last word without it).
-    return ps.Decoder(lm=None, loglevel="FATAL", dither=True, seed=1, samprate=LISTEN_RATE_HZ)
+    # dict=None: only the grammar's words are added (the full dictionary costs ~25 MB).
+    return ps.Decoder(
+        lm=None, dict=None, loglevel="FATAL", dither=True, seed=1, samprate=LISTEN_RATE_HZ
+    )
+
+
+def pronunciations(words: set[str]) -> dict[str, str]:
+    """Dictionary entries ("word" or "word(2)" -> phones) for `words`, from the wheel's CMUdict."""
+    path = _decoder_module().get_model_path("en-us/cmudict-en-us.dict")
+    entries: dict[str, str] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            key, _, phones = line.strip().partition(" ")
+            if key.split("(", 1)[0] in words:
+                entries[key] = phones.split("#", 1)[0].strip()
+    return entries
 
 
 def unknown_words(words: set[str]) -> list[str]:
     """Those of `words` the recognizer's dictionary does not know."""
-    decoder = _new_decoder()
-    return sorted(w for w in words if decoder.lookup_word(w) is None)
+    known = {key.split("(", 1)[0] for key in pronunciations(words)}
+    return sorted(words - known)
 
 
 def check_wake_phrase(phrase: str) -> str:
@@ -93,6 +108,8 @@ class Recognizer:
     def __init__(self, wake_phrase: str = grammar.DEFAULT_WAKE_PHRASE) -> None:
         self.wake_phrase = check_wake_phrase(wake_phrase)
         self._decoder = _new_decoder()
+        for word, phones in pronunciations(grammar.grammar_words(self.wake_phrase)).items():
+            self._decoder.add_word(word, phones, False)
         self._decoder.add_jsgf_string("commands", grammar.commands_jsgf(self.wake_phrase))
         self._decoder.add_jsgf_string("amount-ml", grammar.amount_jsgf("ml"))
         self._decoder.add_jsgf_string("amount-oz", grammar.amount_jsgf("oz"))
