@@ -558,8 +558,8 @@ def main() -> None:
             jobs["cost"] = [pool.submit(cost_case)]
         if "amounts" in only:
             jobs["amounts"] = [
-                pool.submit(amounts_case, ("ml", 100, 3000)),
-                pool.submit(amounts_case, ("oz", 60, 3001)),
+                pool.submit(amounts_case, ("ml", 60, 3000)),
+                pool.submit(amounts_case, ("oz", 40, 3001)),
             ]
         # Each result is also appended to a .partial.jsonl as it lands: a long run that is
         # stopped keeps what it measured.

@@ -80,7 +80,8 @@ def test_ounces_in_halves_up_to_sixteen() -> None:
 
 def test_amount_grammars_list_every_phrase_and_skip() -> None:
     ml = grammar.amount_jsgf("ml")
-    assert "( one hundred and twenty five )" in ml and "skip" in ml
+    assert "( one hundred [ and ] twenty five )" in ml and "| skip;" in ml
+    assert ml.count(" | ") == 99 + 2 + 1  # between 100 values, 3 units, then skip
     assert "( two and a half )" in grammar.amount_jsgf("oz")
     assert "yes" in grammar.yes_no_jsgf() and "nope" in grammar.yes_no_jsgf()
 

@@ -80,12 +80,26 @@ def _oz_table() -> dict[str, float]:
 
 
 def ml_phrases() -> list[str]:
-    """Millilitre phrases, each alone and with a unit word after it."""
+    """Every millilitre phrase we accept, alone and with a unit word after it."""
     return [f"{p} {u}".strip() for p in _ml_table() for u in ("", *ML_UNITS)]
 
 
 def oz_phrases() -> list[str]:
     return [f"{p} {u}".strip() for p in _oz_table() for u in ("", *OZ_UNITS)]
+
+
+def grammar_body(unit: str) -> str:
+    """The JSGF expansion for amounts in `unit`: one alternative per value ("and" optional),
+    then an optional unit word. Factored so: the flat list of every phrase made decoding
+    8 times slower (1.2-2.4 s of CPU per answer)."""
+    table = _ml_table() if unit == "ml" else _oz_table()
+    alternatives = []
+    for phrase in table:
+        if " hundred and " in phrase:
+            continue  # covered by the optional "and" of the phrase without it
+        alternatives.append(phrase.replace(" hundred ", " hundred [ and ] "))
+    units = ML_UNITS if unit == "ml" else OZ_UNITS
+    return f"( {' | '.join(f'( {a} )' for a in alternatives)} ) [ {' | '.join(units)} ]"
 
 
 def parse_amount(words: str, unit: str) -> float | None:

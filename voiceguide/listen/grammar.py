@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from voiceguide.errors import BadInputError
-from voiceguide.listen.amounts import ml_phrases, oz_phrases
+from voiceguide.listen.amounts import grammar_body, ml_phrases, oz_phrases
 
 DEFAULT_WAKE_PHRASE = "voice guide"
 
@@ -69,10 +69,9 @@ def commands_jsgf(wake_phrase: str) -> str:
 
 def amount_jsgf(unit: str) -> str:
     """An amount in millilitres ("ml") or ounces ("oz"), or "skip"."""
-    phrases = ml_phrases() if unit == "ml" else oz_phrases()
     return (
         f"#JSGF V1.0;\ngrammar amount_{unit};\n"
-        f"public <amount> = {_alternatives([*phrases, SKIP_WORDS])};\n"
+        f"public <amount> = {grammar_body(unit)} | {SKIP_WORDS};\n"
     )
 
 

@@ -24,8 +24,9 @@ from voiceguide.listen.format import LISTEN_RATE_HZ
 
 MIN_MARGIN = 400
 """Log units (base 1.0001) by which the best sentence must beat the best different one."""
-MIN_FIT = 4.0
-"""Grammar minus phone-loop score per frame (log units) below which a sentence is rejected."""
+MIN_FIT = {"commands": 4.0, "amount-ml": 0.0, "amount-oz": 0.0, "yes-no": 0.0}
+"""Grammar minus phone-loop score per frame (log units) below which a sentence is rejected.
+Answers are short (a clean "yes" scores 3.8) and are read back before anything is saved."""
 NBEST = 20
 
 
@@ -44,12 +45,13 @@ class Recognition:
     frames: int
     fit: float = 0.0
     """Grammar minus phone-loop path score per frame (higher: the grammar explains it)."""
+    mode: str = "commands"
 
     @property
     def accepted(self) -> bool:
         return (
             bool(self.words)
-            and self.fit >= MIN_FIT
+            and self.fit >= MIN_FIT[self.mode]
             and (self.margin is None or self.margin >= MIN_MARGIN)
         )
 
@@ -142,19 +144,18 @@ class Recognizer:
         frames = decoder.n_frames()
         hyp = decoder.hyp()
         if hyp is None or not hyp.hypstr:
-            return Recognition("", 0, None, frames)
+            return Recognition("", 0, None, frames, mode=self.mode)
         words = hyp.hypstr
         if not self._whole_sentence(words):
-            return Recognition("", self._log(hyp.score), None, frames)
+            return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
         best = self._log(hyp.score)
         margin: int | None = None
         for other in itertools.islice(decoder.nbest(), NBEST):
             if other is not None and other.hypstr != words and self._whole_sentence(other.hypstr):
                 margin = best - self._log(other.score)
                 break
-        return Recognition(
-            words, best, margin, frames, (best - self._phone_score(audio)) / max(frames, 1)
-        )
+        fit = (best - self._phone_score(audio)) / max(frames, 1)
+        return Recognition(words, best, margin, frames, fit, self.mode)
 
     def _phone_score(self, audio: bytes) -> int:
         """Path score of free phone decoding of the same sound (the best any words could do)."""
