@@ -23,6 +23,7 @@ import contextlib
 import queue
 import threading
 import wave
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,7 +107,8 @@ class CommandListener:
         self._answers: queue.Queue[Answer] = queue.Queue()
         self._debug_dir = debug_audio_dir
         self._debug: tuple[wave.Wave_write, wave.Wave_write] | None = None
-        self.heard: list[Heard] = []
+        self.heard: deque[Heard] = deque(maxlen=500)
+        """The latest utterances and what was made of them (diagnostics, tests)."""
         self._anchors_seen = 0
 
     # -- lifecycle ------------------------------------------------------------------------

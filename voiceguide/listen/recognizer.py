@@ -20,6 +20,7 @@ import numpy as np
 
 from voiceguide.errors import BadInputError, VoiceguideError
 from voiceguide.listen import grammar
+from voiceguide.listen.amounts import parse_amount
 from voiceguide.listen.format import LISTEN_RATE_HZ
 
 MIN_MARGIN = 400
@@ -149,11 +150,20 @@ class Recognizer:
         if not self._whole_sentence(words):
             return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
         best = self._log(hyp.score)
-        margin: int | None = None
+        # The n-best list comes from the lattice, scored on its own scale: compare within it.
+        mine = self._meaning(words)
+        same: int | None = None
+        other_best: int | None = None
         for other in itertools.islice(decoder.nbest(), NBEST):
-            if other is not None and other.hypstr != words and self._whole_sentence(other.hypstr):
-                margin = best - self._log(other.score)
-                break
+            meaning = None if other is None else self._meaning(other.hypstr)
+            if meaning is None:
+                continue
+            score = self._log(other.score)
+            if meaning == mine:
+                same = score if same is None else max(same, score)
+            else:
+                other_best = score if other_best is None else max(other_best, score)
+        margin = None if other_best is None else (same if same is not None else best) - other_best
         fit = (best - self._phone_score(audio)) / max(frames, 1)
         return Recognition(words, best, margin, frames, fit, self.mode)
 
@@ -170,12 +180,17 @@ class Recognizer:
         finally:
             decoder.activate_search(self.mode)
 
-    def _whole_sentence(self, words: str) -> bool:
+    def _meaning(self, words: str) -> str | float | None:
+        """What a sentence means in the current mode (None: not a whole grammar sentence).
+        Sentences that mean the same ("resume" / "continue", "twelve" / "twelve ounces") do
+        not compete for the margin."""
         if self.mode == "commands":
-            return grammar.command_for(words, self.wake_phrase) is not None
+            return grammar.command_for(words, self.wake_phrase)
         if self.mode == "yes-no":
-            return words in grammar.YES_NO_PHRASES
-        from voiceguide.listen.amounts import parse_amount
+            return grammar.YES_NO_PHRASES.get(words)
+        if words == grammar.SKIP_WORDS:
+            return words
+        return parse_amount(words, "ml" if self.mode == "amount-ml" else "oz")
 
-        unit = "ml" if self.mode == "amount-ml" else "oz"
-        return words == grammar.SKIP_WORDS or parse_amount(words, unit) is not None
+    def _whole_sentence(self, words: str) -> bool:
+        return self._meaning(words) is not None
