@@ -34,3 +34,22 @@ def pulse_env(pulse, monkeypatch: pytest.MonkeyPatch):
     for key, value in pulse.env.items():
         monkeypatch.setenv(key, value)
     return pulse
+
+
+@pytest.fixture(scope="session")
+def rig(tmp_path_factory: pytest.TempPathFactory):
+    """A second private PulseAudio: sinks "speaker" (default) and "room", a 40 ms loopback from
+    speaker to room as the echo path, default source room.monitor (see soundserver.rig_server)."""
+    from soundserver import rig_server
+
+    server = rig_server(tmp_path_factory.mktemp("rig"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rig_env(rig, monkeypatch: pytest.MonkeyPatch):
+    """Route this process (simpleaudio, parec, pactl) to the rig."""
+    for key, value in rig.env.items():
+        monkeypatch.setenv(key, value)
+    return rig

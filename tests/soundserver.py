@@ -24,8 +24,18 @@ SINK = "voiceguide_test"
 
 
 class PulseServer:
-    def __init__(self, folder: Path) -> None:
+    """modules: what the server loads (default: the one null sink); keepalive_sink: where the
+    silent stream plays."""
+
+    def __init__(
+        self, folder: Path, modules: list[str] | None = None, keepalive_sink: str = SINK
+    ) -> None:
         self.folder = folder
+        self.modules = modules or [
+            f"module-null-sink sink_name={SINK} rate={RATE} channels=2",
+            "module-always-sink",
+        ]
+        self.keepalive_sink = keepalive_sink
         self.socket = folder / "native"
         self.server = f"unix:{self.socket}"
         self.process: subprocess.Popen[bytes] | None = None
@@ -80,10 +90,7 @@ class PulseServer:
                 "--log-time=yes",
                 "-L",
                 f"module-native-protocol-unix socket={self.socket} auth-anonymous=1",
-                "-L",
-                f"module-null-sink sink_name={SINK} rate={RATE} channels=2",
-                "-L",
-                "module-always-sink",
+                *[arg for module in self.modules for arg in ("-L", module)],
             ],
             stdout=log,
             stderr=log,
@@ -116,7 +123,7 @@ class PulseServer:
                 f"--rate={RATE}",
                 "--channels=2",
                 "--latency-msec=50",
-                f"--device={SINK}",
+                f"--device={self.keepalive_sink}",
             ],
             stdin=subprocess.PIPE,
             env=self._tool_env(),
@@ -126,6 +133,17 @@ class PulseServer:
         self._feed = threading.Thread(target=self._feed_silence, daemon=True)
         self._feed.start()
         time.sleep(0.3)
+
+    def pactl(self, *args: str) -> str:
+        """Run pactl against this server; its output."""
+        done = subprocess.run(
+            ["pactl", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
 
     def _feed_silence(self) -> None:
         chunk = bytes(RATE // 10 * 4)
@@ -227,3 +245,25 @@ class Recorder:
         self.process.wait(timeout=5)
         if self.thread is not None:
             self.thread.join(timeout=5)
+
+
+ROOM_LATENCY_MSEC = 40
+
+
+def rig_server(folder: Path) -> PulseServer:
+    """The voice-command rig: voiceguide plays into the default sink "speaker"; a loopback
+    carries it into the sink "room" (the echo path, 40 ms); the default source is the room's
+    monitor (the microphone). Test talkers play into "room" with `paplay -d room`."""
+    server = PulseServer(
+        folder,
+        modules=[
+            f"module-null-sink sink_name=speaker rate={RATE} channels=2",
+            f"module-null-sink sink_name=room rate={RATE} channels=2",
+            f"module-loopback source=speaker.monitor sink=room latency_msec={ROOM_LATENCY_MSEC}",
+        ],
+        keepalive_sink="speaker",
+    )
+    server.start()
+    server.pactl("set-default-sink", "speaker")
+    server.pactl("set-default-source", "room.monitor")
+    return server

@@ -1,0 +1,95 @@
+"""Voice commands: pocketsphinx with the grammars, on real espeak-ng talkers (not the program's
+voice), and the whole offline pipeline on a simulated room."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from voiceguide.listen import grammar
+from voiceguide.listen.pipeline import Pipeline
+from voiceguide.listen.recognizer import Recognizer
+from voiceguide.listen.reference import array_fetcher, resample
+
+from listen_helpers import at_level, render_session, rms, speak
+
+
+@pytest.fixture(scope="module")
+def recognizer() -> Recognizer:
+    return Recognizer()
+
+
+@pytest.mark.parametrize("voice", ["en-us+klatt", "en-us+f2"])
+@pytest.mark.parametrize("words", ["next", "pause", "one more minute", "how long", "continue"])
+def test_commands_are_recognised(recognizer: Recognizer, voice: str, words: str) -> None:
+    result = recognizer.recognize(speak(f"voice guide {words}", voice))
+    assert result.accepted, result
+    assert grammar.command_for(result.words, "voice guide") == grammar.COMMANDS[words]
+
+
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        ("the weather is nice today", "en+m3"),
+        ("next time we should start earlier", "en-us+f2"),
+        ("Step two of six. Massage each breast for a minute.", "en-us"),  # the program's voice
+        ("Halfway there. Keep breathing slowly.", "en-us"),
+    ],
+)
+def test_other_talk_is_not_a_command(recognizer: Recognizer, text: str, voice: str) -> None:
+    assert not recognizer.recognize(speak(text, voice)).accepted
+
+
+def test_the_amount_modes(recognizer: Recognizer) -> None:
+    try:
+        recognizer.set_mode("amount-ml")
+        assert recognizer.recognize(speak("sixty five", "en-us+klatt")).words == "sixty five"
+        recognizer.set_mode("amount-oz")
+        assert (
+            recognizer.recognize(speak("two and a half", "en-us+klatt")).words == "two and a half"
+        )
+        recognizer.set_mode("yes-no")
+        assert recognizer.recognize(speak("yes", "en-us+f2")).words == "yes"
+        with pytest.raises(ValueError, match="unknown listening mode"):
+            recognizer.set_mode("shopping")
+    finally:
+        recognizer.set_mode("commands")
+
+
+def test_pipeline_in_a_simulated_room(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """40 s of the demo session as echo (30 ms delay, a decaying tail) with three commands at
+    0 dB and one sentence that is not a command: the commands, nothing else."""
+    played = render_session(tmp_path_factory.mktemp("render"))[: 44_100 * 40]
+    fetch = array_fetcher(played)
+    n = 16_000 * 40
+    ref = np.concatenate([resample(fetch, 0, a, 16_000) for a in range(0, n, 16_000)])
+    rng = np.random.default_rng(1)
+    h = np.zeros(4000)
+    h[480] = 0.8
+    h[481:] = rng.standard_normal(3519) * 0.02 * np.exp(-np.arange(3519) / 800)
+    mic = np.convolve(ref.astype(np.float64), h)[:n] + rng.normal(0, 20, n)
+    level = rms(mic)
+    plan = [
+        (12, "voice guide next", "en-us+klatt"),
+        (20, "the weather is nice today", "en+m3"),
+        (27, "voice guide pause", "en-us+f2"),
+        (34, "voice guide how long", "en-us+klatt"),
+    ]
+    for at, text, voice in plan:
+        clip = at_level(speak(text, voice), level).astype(np.float64)
+        mic[at * 16_000 : at * 16_000 + len(clip)] += clip
+    warnings: list[str] = []
+    pipeline = Pipeline(warnings.append)
+    heard = []
+    for a in range(0, n, 320):
+        heard += pipeline.feed(
+            np.clip(mic[a : a + 320], -32768, 32767).astype(np.int16), ref[a : a + 320]
+        )
+    pipeline.close()
+    commands = [
+        (h.start_sample // 16_000, grammar.command_for(h.recognition.words, "voice guide"))
+        for h in heard
+        if h.accepted
+    ]
+    assert [c for _, c in commands] == ["next", "pause", "how-long"], commands
+    assert warnings == []

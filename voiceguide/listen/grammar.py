@@ -1,0 +1,105 @@
+"""The spoken command table and the JSGF grammars built from it (one declaration each).
+
+A command is one breath, wake phrase first: "voice guide next". The grammar holds exactly
+wake phrase + one command phrase, so the recognizer can only ever return a whole command or
+nothing; partial matches are never acted on.
+
+The amount modes (after a session) need no wake phrase: the program has just asked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from voiceguide.errors import BadInputError
+from voiceguide.listen.amounts import grammar_body, ml_phrases, oz_phrases
+
+DEFAULT_WAKE_PHRASE = "voice guide"
+
+COMMAND_PHRASES: tuple[tuple[str, str, str], ...] = (
+    # (words after the wake phrase, command name, what it does: for help and README tables)
+    ("next", "next", "next step now"),
+    ("back", "back", "back to the start of this step"),
+    ("pause", "pause", "pause"),
+    ("resume", "resume", "resume after a pause"),
+    ("continue", "resume", "resume after a pause"),
+    ("repeat", "repeat", "repeat this step's instructions"),
+    ("more time", "extend", "one more minute on this step"),
+    ("one more minute", "extend", "one more minute on this step"),
+    ("how long", "how-long", "say the time left in this step"),
+    ("stop", "stop", "stop the session"),
+)
+"""The one declaration of the spoken commands."""
+
+COMMANDS: dict[str, str] = {words: command for words, command, _ in COMMAND_PHRASES}
+"""Command words -> command name."""
+
+YES_NO_PHRASES: dict[str, str] = {
+    "yes": "yes",
+    "yeah": "yes",
+    "correct": "yes",
+    "no": "no",
+    "nope": "no",
+    "wrong": "no",
+}
+SKIP_WORDS = "skip"
+
+MODES = ("commands", "amount-ml", "amount-oz", "yes-no")
+
+
+def _alternatives(phrases: Iterable[str]) -> str:
+    return " | ".join(f"( {p} )" if " " in p else p for p in phrases)
+
+
+def normalise_wake_phrase(phrase: str) -> str:
+    """Lower case, single spaces; one or two words, else BadInputError."""
+    words = phrase.lower().split()
+    if not 1 <= len(words) <= 2:
+        raise BadInputError(f"wake phrase {phrase!r}: expected one or two words")
+    return " ".join(words)
+
+
+def commands_jsgf(wake_phrase: str) -> str:
+    """The command grammar: wake phrase then exactly one command phrase."""
+    return (
+        "#JSGF V1.0;\ngrammar commands;\n"
+        f"public <command> = {wake_phrase} ( {_alternatives(COMMANDS)} );\n"
+    )
+
+
+def amount_jsgf(unit: str) -> str:
+    """An amount in millilitres ("ml") or ounces ("oz"), or "skip"."""
+    return (
+        f"#JSGF V1.0;\ngrammar amount_{unit};\n"
+        f"public <amount> = {grammar_body(unit)} | {SKIP_WORDS};\n"
+    )
+
+
+def yes_no_jsgf() -> str:
+    return f"#JSGF V1.0;\ngrammar yes_no;\npublic <answer> = {_alternatives(YES_NO_PHRASES)};\n"
+
+
+def grammar_words(wake_phrase: str) -> set[str]:
+    """Every word any grammar can use (all must be in the recognizer's dictionary)."""
+    words = set(wake_phrase.split())
+    for phrase in [*COMMANDS, *ml_phrases(), *oz_phrases(), SKIP_WORDS, *YES_NO_PHRASES]:
+        words.update(phrase.split())
+    return words
+
+
+def command_for(words: str, wake_phrase: str) -> str | None:
+    """The command name for a recognised sentence, None unless it is a whole grammar match."""
+    prefix = wake_phrase + " "
+    if not words.startswith(prefix):
+        return None
+    return COMMANDS.get(words[len(prefix) :])
+
+
+def help_rows() -> list[tuple[str, str]]:
+    """(what to say, what it does) for the help text and README, one row per command."""
+    rows: dict[str, tuple[list[str], str]] = {}
+    for words, command, description in COMMAND_PHRASES:
+        rows.setdefault(command, ([], description))[0].append(words)
+    return [
+        (" / ".join(f'"{w}"' for w in said), description) for said, description in rows.values()
+    ]

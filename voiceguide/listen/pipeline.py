@@ -1,0 +1,169 @@
+"""The listening chain on two aligned streams: microphone + reference -> heard sentences.
+
+echo canceller (speexdsp) -> utterance cutter (Endpointer) -> recognizer (grammar).
+Commands are acted on only while the canceller is known to work, since the program's own
+speech leaking through can sound like a command to the grammar:
+- it has had WARMUP_SECONDS of sound to learn the room (it converges in 8-10 s; the live
+  listener restarts the warm-up whenever it moves the reference, `restart_warmup`), and
+- over the ERLE_SECONDS before the utterance it took at least MIN_ERLE_DB off the microphone
+  (echo return loss enhancement: a reference out of step with the echo, e.g. after playback
+  stalled, cancels nothing),
+or when nothing was playing during and just before the utterance.
+
+The same object serves the live listener (blocks of a few 10 ms frames) and the offline
+benchmark (whole files, block by block), so what is measured is what runs. It never raises
+into its caller for a failure of its parts: the first failure of each kind goes to `warn`
+and that part is bypassed (no canceller: the raw microphone) or listening stops (no
+recognizer).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.listen.aec import EchoCanceller
+from voiceguide.listen.format import FRAME_SAMPLES, FRAME_SECONDS, LISTEN_RATE_HZ
+from voiceguide.listen.recognizer import Recognition, Recognizer
+from voiceguide.listen.vad import UtteranceCutter
+
+WARMUP_SECONDS = 8.0
+QUIET_RMS = 30.0
+"""A reference 10 ms frame below this RMS (of 32768) counts as nothing playing."""
+ERLE_SECONDS = 2.0
+MIN_ERLE_DB = 3.0
+"""Measured: 6 dB or more when cancelling (pump noise 18 dB under a +12 dB voice is the worst
+case offline), under 3 dB with the reference out of step (rig under heavy load)."""
+_ACTIVITY_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One utterance and what the grammar made of it."""
+
+    recognition: Recognition
+    mode: str
+    start_sample: int
+    end_sample: int
+    cut_sample: int
+    decode_seconds: float
+    echo_ready: bool = True
+    """The canceller had learned the room, or nothing played during the utterance."""
+
+    @property
+    def accepted(self) -> bool:
+        return self.echo_ready and self.recognition.accepted
+
+
+class Pipeline:
+    def __init__(
+        self,
+        warn: Callable[[str], None],
+        *,
+        wake_phrase: str = "voice guide",
+        echo_cancelling: bool = True,
+        residual_suppression: bool = False,
+        hangover_seconds: float | None = None,
+    ) -> None:
+        self._warn = warn
+        self.recognizer = Recognizer(wake_phrase)
+        self._aec: EchoCanceller | None = (
+            EchoCanceller(residual_suppression=residual_suppression) if echo_cancelling else None
+        )
+        self._cutter = (
+            UtteranceCutter()
+            if hangover_seconds is None
+            else UtteranceCutter(hangover_seconds=hangover_seconds)
+        )
+        self._failed = False
+        self._gate = echo_cancelling  # without a canceller by choice (a baseline), no gate
+        self.samples_in = 0
+        self._warm_frames = 0
+        frames = int(_ACTIVITY_SECONDS * LISTEN_RATE_HZ) // FRAME_SAMPLES
+        self._activity = np.zeros(frames, dtype=bool)  # rings, per 10 ms frame: reference sounding,
+        self._mic_power = np.zeros(frames)  # microphone power,
+        self._out_power = np.zeros(frames)  # power after the canceller
+
+    def restart_warmup(self) -> None:
+        """The reference moved: the canceller must learn the room again."""
+        self._warm_frames = 0
+
+    def _note(self, ref: np.ndarray, mic: np.ndarray, clean: np.ndarray) -> None:
+        def power(x: np.ndarray) -> np.ndarray:
+            return np.mean(x.reshape(-1, FRAME_SAMPLES).astype(np.float64) ** 2, axis=1)
+
+        active = np.sqrt(power(ref)) > QUIET_RMS
+        first = (self.samples_in // FRAME_SAMPLES) % len(self._activity)
+        index = (first + np.arange(len(active))) % len(self._activity)
+        self._activity[index] = active
+        self._mic_power[index] = power(mic)
+        self._out_power[index] = power(clean)
+        self._warm_frames += int(np.count_nonzero(active))
+
+    def _echo_ready(self, start_sample: int, end_sample: int) -> bool:
+        if not self._gate:
+            return True
+        size = len(self._activity)
+        oldest = self.samples_in // FRAME_SAMPLES - size
+        before = start_sample // FRAME_SAMPLES - int(ERLE_SECONDS / FRAME_SECONDS)
+        ring = np.arange(max(before, oldest), end_sample // FRAME_SAMPLES + 1) % size
+        active = self._activity[ring]
+        if not np.any(active):
+            return True  # nothing played: nothing to cancel
+        if self._warm_frames * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
+            return False
+        lead_in = ring[: max(start_sample // FRAME_SAMPLES - max(before, oldest), 0)]
+        lead_in = lead_in[self._activity[lead_in]]
+        if len(lead_in) < 0.5 / FRAME_SECONDS:
+            return True  # too little sound before it to judge; the warm-up has passed
+        erle_db = 10 * np.log10(
+            (np.sum(self._mic_power[lead_in]) + 1.0) / (np.sum(self._out_power[lead_in]) + 1.0)
+        )
+        return bool(erle_db >= MIN_ERLE_DB)
+
+    def feed(self, mic: np.ndarray, ref: np.ndarray) -> list[Heard]:
+        """Whole 10 ms frames of microphone and aligned reference (int16 mono, 16 kHz)."""
+        if self._failed:
+            return []
+        assert len(mic) == len(ref) and len(mic) % FRAME_SAMPLES == 0
+        clean = mic
+        if self._aec is not None:
+            try:
+                clean = self._aec.process(mic, ref)
+            except Exception as err:  # never into the audio path: go on without it
+                self._warn(f"echo cancelling failed ({err}); listening goes on without it")
+                self._aec.close()
+                self._aec = None
+        self._note(ref, mic, clean)
+        self.samples_in += len(mic)
+        heard: list[Heard] = []
+        try:
+            for utterance in self._cutter.feed(clean):
+                started = time.perf_counter()
+                recognition = self.recognizer.recognize(utterance.samples)
+                heard.append(
+                    Heard(
+                        recognition,
+                        self.recognizer.mode,
+                        utterance.start_sample,
+                        utterance.end_sample,
+                        utterance.cut_sample,
+                        time.perf_counter() - started,
+                        self._echo_ready(utterance.start_sample, utterance.end_sample),
+                    )
+                )
+        except Exception as err:  # never into the audio path: listening stops, keys go on
+            self._warn(f"speech recognition failed ({err}); listening is off, keys still work")
+            self._failed = True
+        return heard
+
+    @property
+    def seconds_in(self) -> float:
+        return self.samples_in / LISTEN_RATE_HZ
+
+    def close(self) -> None:
+        if self._aec is not None:
+            self._aec.close()

@@ -1,0 +1,196 @@
+"""pocketsphinx on one utterance at a time, against one of the fixed grammars.
+
+Everything comes from the pocketsphinx wheel (acoustic model, dictionary): nothing is
+downloaded. A grammar decoder always finds *some* path through its grammar, so a result is
+kept only if
+- it is a whole sentence of the grammar,
+- it explains the sound nearly as well as free phone decoding does (`fit`: grammar path
+  score minus phone-loop path score, per 10 ms frame: spoken commands score well above
+  MIN_FIT, other talk and the program's own speech mostly below), and
+- it is clearly better than the best different sentence in the decoder's n-best list
+  (`margin`, in log units): close calls are dropped, since a wrong action is worse than none.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+
+from voiceguide.errors import BadInputError, VoiceguideError
+from voiceguide.listen import grammar
+from voiceguide.listen.amounts import parse_amount
+from voiceguide.listen.format import LISTEN_RATE_HZ
+
+MIN_MARGIN = 400
+"""Log units (base 1.0001) by which the best sentence must beat the best different one."""
+MIN_FIT = {"commands": 4.0, "amount-ml": 0.0, "amount-oz": 0.0, "yes-no": 0.0}
+"""Grammar minus phone-loop score per frame (log units) below which a sentence is rejected.
+Answers are short (a clean "yes" scores 3.8) and are read back before anything is saved."""
+NBEST = 20
+
+
+class RecognizerError(VoiceguideError):
+    """pocketsphinx is missing or could not load its model."""
+
+
+@dataclass(frozen=True)
+class Recognition:
+    words: str
+    """The recognised sentence (a whole grammar sentence), or "" for none."""
+    score: int
+    """Path score of the best sentence (log units, 0 is best)."""
+    margin: int | None
+    """How far ahead of the best different sentence (None: no other sentence in the n-best)."""
+    frames: int
+    fit: float = 0.0
+    """Grammar minus phone-loop path score per frame (higher: the grammar explains it)."""
+    mode: str = "commands"
+
+    @property
+    def accepted(self) -> bool:
+        return (
+            bool(self.words)
+            and self.fit >= MIN_FIT[self.mode]
+            and (self.margin is None or self.margin >= MIN_MARGIN)
+        )
+
+
+def _decoder_module():
+    try:
+        import pocketsphinx
+    except ImportError as err:  # pragma: no cover - a broken install
+        raise RecognizerError(f"voice commands need pocketsphinx: {err}") from None
+    return pocketsphinx
+
+
+def _new_decoder():
+    ps = _decoder_module()
+    # dither: the echo canceller can output exact digital silence, whose log energy breaks
+    # the features (measured: 24 % of clean commands lost their last word without it).
+    # dict=None: only the grammar's words are added (the full dictionary costs ~25 MB).
+    return ps.Decoder(
+        lm=None, dict=None, loglevel="FATAL", dither=True, seed=1, samprate=LISTEN_RATE_HZ
+    )
+
+
+def pronunciations(words: set[str]) -> dict[str, str]:
+    """Dictionary entries ("word" or "word(2)" -> phones) for `words`, from the wheel's CMUdict."""
+    path = _decoder_module().get_model_path("en-us/cmudict-en-us.dict")
+    entries: dict[str, str] = {}
+    with open(path, encoding="utf-8") as lines:
+        for line in lines:
+            key, _, phones = line.strip().partition(" ")
+            if key.split("(", 1)[0] in words:
+                entries[key] = phones.split("#", 1)[0].strip()
+    return entries
+
+
+def unknown_words(words: set[str]) -> list[str]:
+    """Those of `words` the recognizer's dictionary does not know."""
+    known = {key.split("(", 1)[0] for key in pronunciations(words)}
+    return sorted(words - known)
+
+
+def check_wake_phrase(phrase: str) -> str:
+    """The normalised wake phrase; BadInputError naming any word the dictionary lacks."""
+    wake = grammar.normalise_wake_phrase(phrase)
+    missing = unknown_words(set(wake.split()))
+    if missing:
+        raise BadInputError(
+            f"wake phrase {phrase!r}: the recognizer does not know {', '.join(map(repr, missing))}"
+            " (choose common English words)"
+        )
+    return wake
+
+
+class Recognizer:
+    """One decoder holding every grammar; `set_mode` picks the one used for the next utterance."""
+
+    def __init__(self, wake_phrase: str = grammar.DEFAULT_WAKE_PHRASE) -> None:
+        self.wake_phrase = check_wake_phrase(wake_phrase)
+        self._decoder = _new_decoder()
+        for word, phones in pronunciations(grammar.grammar_words(self.wake_phrase)).items():
+            self._decoder.add_word(word, phones, False)
+        self._decoder.add_jsgf_string("commands", grammar.commands_jsgf(self.wake_phrase))
+        self._decoder.add_jsgf_string("amount-ml", grammar.amount_jsgf("ml"))
+        self._decoder.add_jsgf_string("amount-oz", grammar.amount_jsgf("oz"))
+        self._decoder.add_jsgf_string("yes-no", grammar.yes_no_jsgf())
+        self._decoder.add_allphone_file(
+            "phones", _decoder_module().get_model_path("en-us/en-us-phone.lm.bin")
+        )
+        self._logmath = self._decoder.get_logmath()
+        self.mode = "commands"
+        self._decoder.activate_search(self.mode)
+
+    def set_mode(self, mode: str) -> None:
+        """ "commands", "amount-ml", "amount-oz" or "yes-no"."""
+        if mode not in grammar.MODES:
+            raise ValueError(f"unknown listening mode {mode!r} (known: {', '.join(grammar.MODES)})")
+        if mode != self.mode:
+            self._decoder.activate_search(mode)
+            self.mode = mode
+
+    def _log(self, value: float) -> int:
+        return int(self._logmath.log(value)) if value > 0 else -(2**31)
+
+    def recognize(self, samples: np.ndarray) -> Recognition:
+        """Decode one utterance (int16 mono at 16 kHz, with some silence around it)."""
+        decoder = self._decoder
+        audio = np.ascontiguousarray(samples, dtype=np.int16).tobytes()
+        decoder.start_utt()
+        decoder.process_raw(audio, full_utt=True)
+        decoder.end_utt()
+        frames = decoder.n_frames()
+        hyp = decoder.hyp()
+        if hyp is None or not hyp.hypstr:
+            return Recognition("", 0, None, frames, mode=self.mode)
+        words = hyp.hypstr
+        if not self._whole_sentence(words):
+            return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
+        best = self._log(hyp.score)
+        # The n-best list comes from the lattice, scored on its own scale: compare within it.
+        mine = self._meaning(words)
+        same: int | None = None
+        other_best: int | None = None
+        for other in itertools.islice(decoder.nbest(), NBEST):
+            meaning = None if other is None else self._meaning(other.hypstr)
+            if meaning is None:
+                continue
+            score = self._log(other.score)
+            if meaning == mine:
+                same = score if same is None else max(same, score)
+            else:
+                other_best = score if other_best is None else max(other_best, score)
+        margin = None if other_best is None else (same if same is not None else best) - other_best
+        fit = (best - self._phone_score(audio)) / max(frames, 1)
+        return Recognition(words, best, margin, frames, fit, self.mode)
+
+    def _phone_score(self, audio: bytes) -> int:
+        """Path score of free phone decoding of the same sound (the best any words could do)."""
+        decoder = self._decoder
+        decoder.activate_search("phones")
+        try:
+            decoder.start_utt()
+            decoder.process_raw(audio, full_utt=True)
+            decoder.end_utt()
+            hyp = decoder.hyp()
+            return self._log(hyp.score) if hyp is not None else 0
+        finally:
+            decoder.activate_search(self.mode)
+
+    def _meaning(self, words: str) -> str | float | None:
+        """What a sentence means in the current mode (None: not a whole grammar sentence).
+        Sentences that mean the same ("resume" / "continue", "twelve" / "twelve ounces") do
+        not compete for the margin."""
+        if self.mode == "commands":
+            return grammar.command_for(words, self.wake_phrase)
+        if self.mode == "yes-no":
+            return grammar.YES_NO_PHRASES.get(words)
+        if words == grammar.SKIP_WORDS:
+            return words
+        return parse_amount(words, "ml" if self.mode == "amount-ml" else "oz")
+
+    def _whole_sentence(self, words: str) -> bool:
+        return self._meaning(words) is not None
