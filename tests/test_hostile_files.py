@@ -488,7 +488,7 @@ def test_clips_in_memory_are_bounded_and_read_again_from_the_cache(
     texts = [f"Step {index} of 300. Keep going." for index in range(300)]
     for index, text in enumerate(texts):  # as `start`'s background voice leaves them
         clip = np.full(44_100, index + 1, dtype=np.int16)  # 88 kB each: 26 MB in all
-        write_wav_mono(cache / f"{cache_key(settings, text)}.wav", clip, 44_100, cache)
+        write_wav_mono(cache / f"{cache_key(settings, text)}.wav", clip, 44_100)
     monkeypatch.setattr(voice_module, "MEMORY_BYTES", 2_000_000)
     voice = Voice(settings, cache)
     try:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.audioformat import MIX_RATE_HZ
-from voiceguide.errors import VoiceError, from_os_error
-from voiceguide.files import make_private_folder
+from voiceguide.errors import VoiceError, VoiceguideError, from_os_error
+from voiceguide.files import make_private_folder, remove_stale_temps_in
 from voiceguide.speech.engines import SpeechEngine, make_engine
 from voiceguide.speech.espeak import EspeakEngine
 from voiceguide.speech.resample import to_mix_rate
@@ -131,6 +131,7 @@ class Voice:
         self._cache_warned = False
         self._count = 0
         remove_stale_work(cache_dir)
+        remove_stale_temps_in(cache_dir)  # clips being written when a run was killed
 
     def cache_path(self, text: str) -> Path:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
@@ -216,16 +217,15 @@ class Voice:
         if self._work_is_private_temp:
             return False
         try:
-            write_wav_mono(path, clip, MIX_RATE_HZ, self._work_dir())
-        except OSError as err:
-            self._warn_cache(err)
+            write_wav_mono(path, clip, MIX_RATE_HZ)
+        except VoiceguideError as err:  # the disk is full, say
+            self._warn_cache(str(err))
             return False
         return True
 
-    def _warn_cache(self, err: OSError) -> None:
+    def _warn_cache(self, problem: str) -> None:
         if not self._cache_warned:
             self._cache_warned = True
-            problem = from_os_error(err, self.cache_dir, doing="cannot write the voice cache")
             log.warning("%s; clips are made again at each start until it can", problem)
 
     def _work_dir(self) -> Path:
@@ -236,7 +236,8 @@ class Voice:
                 prefix = f"{WORK_PREFIX}{os.getpid()}-"
                 self._work = Path(tempfile.mkdtemp(prefix=prefix, dir=self.cache_dir))
             except OSError as err:
-                self._warn_cache(err)
+                problem = from_os_error(err, self.cache_dir, doing="cannot write the voice cache")
+                self._warn_cache(str(problem))
                 self._work = Path(tempfile.mkdtemp(prefix="voiceguide-"))  # 0700, removed at close
                 self._work_is_private_temp = True
         return self._work
@@ -244,30 +245,37 @@ class Voice:
     def _synthesize(self, text: str) -> np.ndarray:
         self._count += 1
         raw = self._work_dir() / f"raw-{self._count}.wav"
+        if not self._engine_failed:
+            try:
+                if self._engine is None:
+                    self._engine = make_engine(
+                        self.settings.engine, self.settings.voice, self.settings.rate_wpm
+                    )
+                # Only the file written is removed here: a late pyttsx3 worker may still be
+                # writing `raw` (its engine removes it when the answer comes, or close does).
+                return self._read_raw(self._engine.synthesize(text, raw))
+            except VoiceError as err:
+                if self.settings.engine == EspeakEngine.name:
+                    raise
+                log.warning("%s; using the espeak-ng command instead", err)
+                self._engine_failed = True  # for the rest of the session: no timeout per clip
+                if self._engine is not None:
+                    self._engine.close()
+                    self._engine = None
+        if self._fallback is None:
+            self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
+        raw = raw.with_name(f"{raw.stem}.fallback.wav")
         try:
-            if not self._engine_failed:
-                try:
-                    if self._engine is None:
-                        self._engine = make_engine(
-                            self.settings.engine, self.settings.voice, self.settings.rate_wpm
-                        )
-                    self._engine.synthesize(text, raw)
-                    return shape_clip(*read_wav_mono(raw))
-                except VoiceError as err:
-                    if self.settings.engine == EspeakEngine.name:
-                        raise
-                    log.warning("%s; using the espeak-ng command instead", err)
-                    self._engine_failed = True  # for the rest of the session: no timeout per clip
-                    if self._engine is not None:
-                        self._engine.close()
-                        self._engine = None
-            if self._fallback is None:
-                self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
-            raw.unlink(missing_ok=True)
-            self._fallback.synthesize(text, raw)
-            return shape_clip(*read_wav_mono(raw))
+            return self._read_raw(self._fallback.synthesize(text, raw))
         finally:
             raw.unlink(missing_ok=True)
+
+    @staticmethod
+    def _read_raw(written: Path) -> np.ndarray:
+        try:
+            return shape_clip(*read_wav_mono(written))
+        finally:
+            written.unlink(missing_ok=True)
 
     def close(self) -> None:
         for engine in (self._engine, self._fallback):
