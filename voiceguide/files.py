@@ -81,23 +81,21 @@ def _temp_prefix(path: Path) -> str:
     return f".{name}{TEMP_MARK}"
 
 
-def remove_stale_temps(
-    path: Path, suffix: str = "", *, older_than: float = STALE_TEMP_SECONDS
-) -> int:
-    """Remove temporary files of earlier writes to `path` (killed runs) older than
-    `older_than` seconds; returns how many. A younger one may be another process's write."""
-    folder = _folder(path)
-    prefix = _temp_prefix(path)
-    pattern = re.compile(re.escape(prefix) + _TEMP_RANDOM + re.escape(suffix) + "$")
-    removed = 0
+def remove_stale_temps_in(folder: Path, *, older_than: float = STALE_TEMP_SECONDS) -> int:
+    """Remove every temporary file in `folder` that a killed run left (older than
+    `older_than` seconds), whatever its target; returns how many."""
+    pattern = re.compile(r"\..*" + re.escape(TEMP_MARK) + _TEMP_RANDOM + r"[^/]*$")
     try:
-        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+        names = [name for name in os.listdir(folder) if TEMP_MARK in name]
     except OSError:
         return 0
+    return _remove_old(folder, [name for name in names if pattern.match(name)], older_than)
+
+
+def _remove_old(folder: Path, names: list[str], older_than: float) -> int:
+    removed = 0
     now = time.time()
     for name in names:
-        if not pattern.match(name):
-            continue
         candidate = folder / name
         try:
             info = os.lstat(candidate)
@@ -108,6 +106,21 @@ def remove_stale_temps(
         except OSError:
             continue
     return removed
+
+
+def remove_stale_temps(
+    path: Path, suffix: str = "", *, older_than: float = STALE_TEMP_SECONDS
+) -> int:
+    """Remove temporary files of earlier writes to `path` (killed runs) older than
+    `older_than` seconds; returns how many. A younger one may be another process's write."""
+    folder = _folder(path)
+    prefix = _temp_prefix(path)
+    pattern = re.compile(re.escape(prefix) + _TEMP_RANDOM + re.escape(suffix) + "$")
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(prefix)]
+    except OSError:
+        return 0
+    return _remove_old(folder, [name for name in names if pattern.match(name)], older_than)
 
 
 def file_kind(mode: int) -> str | None:
@@ -190,7 +203,10 @@ class PendingFile:
     context manager it commits on success and discards on any exception. `owned`: the file
     is voiceguide's own: its folder is made if missing (user-only) and it is replaced
     without checks; otherwise `check_target` rules apply, at creation and again at the
-    moment of the rename.
+    moment of the rename. `cache`: a file that can be made again (a spoken clip), one of
+    thousands in its folder: not flushed to the disk (a clip lost to a power cut is made
+    again), and the folder's leftovers are removed once per session (see
+    `remove_stale_temps_in`) rather than at each write.
     """
 
     def __init__(
@@ -202,12 +218,14 @@ class PendingFile:
         inputs: Iterable[Path] = (),
         owned: bool = False,
         suffix: str = "",
+        cache: bool = False,
     ) -> None:
         self.path = path
         self.mode = mode
         self.force = force
         self.inputs = tuple(inputs)
         self.owned = owned
+        self.cache = cache
         if owned:
             try:
                 make_private_folder(_folder(path))
@@ -217,7 +235,8 @@ class PendingFile:
                 ) from None
         else:
             check_target(path, force=force, inputs=self.inputs)
-        remove_stale_temps(path, suffix)
+        if not cache:
+            remove_stale_temps(path, suffix)
         try:
             descriptor, name = tempfile.mkstemp(
                 prefix=_temp_prefix(path), suffix=suffix, dir=_folder(path)
@@ -246,14 +265,16 @@ class PendingFile:
         """Flush the temporary file to the disk and put it in place of `path`."""
         assert self.temp is not None, "commit after commit or discard"
         try:
-            descriptor = os.open(self.temp, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            if not self.cache:
+                descriptor = os.open(self.temp, os.O_RDONLY)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
             if self._move_into_place(self.temp):
                 self.temp = None
-            _sync_folder(_folder(self.path))
+            if not self.cache:
+                _sync_folder(_folder(self.path))
         except OSError as exc:
             raise from_os_error(exc, self.path, doing="cannot write", error=OutputError) from None
         finally:

@@ -15,7 +15,9 @@ class SpeechEngine(Protocol):
 
     name: str
 
-    def synthesize(self, text: str, out_wav: Path) -> None: ...
+    def synthesize(self, text: str, out_wav: Path) -> Path:
+        """Write `text` to `out_wav`, or to another new file in its folder; return the file."""
+        ...
 
     def close(self) -> None: ...
 

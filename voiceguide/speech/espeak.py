@@ -81,8 +81,9 @@ class EspeakEngine:
         if process.stderr is not None:
             process.stderr.close()
 
-    def synthesize(self, text: str, out_wav: Path) -> None:
+    def synthesize(self, text: str, out_wav: Path) -> Path:
         self.finish(self.start(text, out_wav), out_wav)
+        return out_wav
 
     def close(self) -> None:
         return None

@@ -95,28 +95,29 @@ class Pyttsx3Engine:
         self._conn, self._process, self._ready = parent, process, False
         return parent
 
-    def synthesize(self, text: str, out_wav: Path) -> None:
-        """Write `text` to `out_wav`: by the worker, or the command if it finishes first."""
+    def synthesize(self, text: str, out_wav: Path) -> Path:
+        """Write `text`: by the worker to `out_wav`, or by the command to a file beside it if
+        that finishes first; the file written is returned."""
         with self._lock:
             try:
                 self._collect()
                 if self._owed:
                     self._give_up_if_stuck()
-                    self._by_command(text, out_wav)  # the worker is still on an older one
-                    return
-                self._race(text, out_wav)
+                    return self._by_command(text, out_wav)  # the worker is on an older one
+                return self._race(text, out_wav)
             except (OSError, EOFError) as err:
                 self._end_worker()
                 raise VoiceError(f"pyttsx3 worker failed: {err}") from None
 
-    def _by_command(self, text: str, out_wav: Path) -> None:
-        self.espeak.synthesize(text, out_wav)
+    def _by_command(self, text: str, out_wav: Path) -> Path:
         self.answered_by.append(self.espeak.name)
+        return self.espeak.synthesize(text, out_wav)
 
-    def _race(self, text: str, out_wav: Path) -> None:
+    def _race(self, text: str, out_wav: Path) -> Path:
         conn = self._conn or self._start()
         request_id, self._next_id = self._next_id, self._next_id + 1
-        own = out_wav.with_name(f"{out_wav.stem}.pyttsx3-{request_id}{out_wav.suffix}")
+        # Each writes its own file: a late answer of the worker's never touches the command's.
+        own, by_command = out_wav, out_wav.with_name(f"{out_wav.stem}.espeak-ng{out_wav.suffix}")
         conn.send((request_id, text, str(own)))
         asked = time.monotonic()
         # A worker still starting has no head start: the command gives the first clip at once.
@@ -135,32 +136,29 @@ class Pyttsx3Engine:
                         self._settle(answered)
                         continue
                     if problem is None:
-                        if command is not None:  # stopped first: it must not open out_wav again
-                            process, command = command, None
-                            self.espeak.stop(process)
-                        own.replace(out_wav)
                         self.answered_by.append(self.name)
-                        return
+                        return own
                     log.debug("pyttsx3: %s; the espeak-ng command says it", problem)
                     own.unlink(missing_ok=True)
                     if command is None:
-                        command = self.espeak.start(text, out_wav)
+                        command = self.espeak.start(text, by_command)
                     process, command = command, None
-                    self.espeak.finish(process, out_wav)
+                    self.espeak.finish(process, by_command)
                     self.answered_by.append(self.espeak.name)
-                    return
+                    return by_command
                 if command is None and time.monotonic() >= command_at:
                     log.debug("pyttsx3 has not answered; starting the espeak-ng command too")
-                    command = self.espeak.start(text, out_wav)
+                    command = self.espeak.start(text, by_command)
                 if command is not None and command.poll() is not None:
                     process, command = command, None
                     self._owed[request_id] = (own, asked)
-                    self.espeak.finish(process, out_wav)
+                    self.espeak.finish(process, by_command)
                     self.answered_by.append(self.espeak.name)
-                    return
+                    return by_command
         finally:
             if command is not None:  # the worker won, or something failed
                 self.espeak.stop(command)
+                by_command.unlink(missing_ok=True)
 
     def _collect(self) -> None:
         """Take in the answers that arrived meanwhile (late ones, READY), without waiting."""

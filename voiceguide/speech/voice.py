@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
-import tempfile
 import threading
-import time
 import wave
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -17,12 +13,13 @@ from pathlib import Path
 import numpy as np
 
 from voiceguide.audioformat import MIX_RATE_HZ
-from voiceguide.errors import VoiceError, from_os_error
-from voiceguide.files import make_private_folder
+from voiceguide.errors import VoiceError, VoiceguideError, from_os_error
+from voiceguide.files import remove_stale_temps_in
 from voiceguide.speech.engines import SpeechEngine, make_engine
 from voiceguide.speech.espeak import EspeakEngine
 from voiceguide.speech.resample import to_mix_rate
 from voiceguide.speech.wavfile import read_wav_mono, write_wav_mono
+from voiceguide.speech.workfolder import WorkFolder, remove_stale_work
 
 __all__ = ["CLIP_PEAK_DBFS", "Voice", "VoiceSettings", "cache_key", "read_wav_mono", "shape_clip"]
 
@@ -65,41 +62,9 @@ def shape_clip(samples: np.ndarray, rate_hz: int) -> np.ndarray:
     return np.round(audio * 32767.0).astype(np.int16)
 
 
-WORK_PREFIX = ".work-"
-"""Each process synthesizes in its own `.work-PID-XXXXXXXX` folder inside the cache: the
-engines' raw files hold the spoken text, so they stay in voiceguide's own, user-only
-folder; one left by a killed process is removed by the next."""
-_STALE_WORK_SECONDS = 24 * 3600.0
 MEMORY_BYTES = 64 * 1024 * 1024
 """Clips kept in memory (about 250 sentences); the others are read from the disk cache
 again when needed, so a routine of 10,000 steps costs no more memory than one of ten."""
-
-
-def remove_stale_work(cache_dir: Path) -> None:
-    """Remove work folders of processes that are gone (or more than a day old)."""
-    try:
-        names = [name for name in os.listdir(cache_dir) if name.startswith(WORK_PREFIX)]
-    except OSError:
-        return
-    for name in names:
-        folder = cache_dir / name
-        pid_text = name[len(WORK_PREFIX) :].split("-", 1)[0]
-        try:
-            old = time.time() - folder.stat().st_mtime > _STALE_WORK_SECONDS
-        except OSError:
-            continue
-        if old or not (pid_text.isdigit() and _alive(int(pid_text))):
-            shutil.rmtree(folder, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # someone else's: alive
-    return True
 
 
 class Voice:
@@ -126,11 +91,11 @@ class Voice:
         self._engine: SpeechEngine | None = None
         self._fallback: SpeechEngine | None = None
         self._engine_failed = False
-        self._work: Path | None = None
-        self._work_is_private_temp = False
+        self._work = WorkFolder(cache_dir)
         self._cache_warned = False
         self._count = 0
         remove_stale_work(cache_dir)
+        remove_stale_temps_in(cache_dir)  # clips being written when a run was killed
 
     def cache_path(self, text: str) -> Path:
         return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
@@ -213,67 +178,66 @@ class Voice:
 
     def _store(self, path: Path, clip: np.ndarray) -> bool:
         """Put the clip in the disk cache; False (warned once) if it cannot be written."""
-        if self._work_is_private_temp:
+        if not self._work.in_cache:
             return False
         try:
-            write_wav_mono(path, clip, MIX_RATE_HZ, self._work_dir())
-        except OSError as err:
-            self._warn_cache(err)
+            write_wav_mono(path, clip, MIX_RATE_HZ)
+        except VoiceguideError as err:  # the disk is full, say
+            self._warn_cache(str(err))
             return False
         return True
 
-    def _warn_cache(self, err: OSError) -> None:
+    def _warn_cache(self, problem: str) -> None:
         if not self._cache_warned:
             self._cache_warned = True
-            problem = from_os_error(err, self.cache_dir, doing="cannot write the voice cache")
             log.warning("%s; clips are made again at each start until it can", problem)
 
     def _work_dir(self) -> Path:
         """This process's folder for the engines' raw files (made on first use)."""
-        if self._work is None:
-            try:
-                make_private_folder(self.cache_dir)
-                prefix = f"{WORK_PREFIX}{os.getpid()}-"
-                self._work = Path(tempfile.mkdtemp(prefix=prefix, dir=self.cache_dir))
-            except OSError as err:
-                self._warn_cache(err)
-                self._work = Path(tempfile.mkdtemp(prefix="voiceguide-"))  # 0700, removed at close
-                self._work_is_private_temp = True
-        return self._work
+        folder = self._work.path()
+        if self._work.problem is not None:
+            doing = "cannot write the voice cache"
+            self._warn_cache(str(from_os_error(self._work.problem, self.cache_dir, doing=doing)))
+        return folder
 
     def _synthesize(self, text: str) -> np.ndarray:
         self._count += 1
         raw = self._work_dir() / f"raw-{self._count}.wav"
+        if not self._engine_failed:
+            try:
+                if self._engine is None:
+                    self._engine = make_engine(
+                        self.settings.engine, self.settings.voice, self.settings.rate_wpm
+                    )
+                # Only the file written is removed here: a late pyttsx3 worker may still be
+                # writing `raw` (its engine removes it when the answer comes, or close does).
+                return self._read_raw(self._engine.synthesize(text, raw))
+            except VoiceError as err:
+                if self.settings.engine == EspeakEngine.name:
+                    raise
+                log.warning("%s; using the espeak-ng command instead", err)
+                self._engine_failed = True  # for the rest of the session: no timeout per clip
+                if self._engine is not None:
+                    self._engine.close()
+                    self._engine = None
+        if self._fallback is None:
+            self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
+        raw = raw.with_name(f"{raw.stem}.fallback.wav")
         try:
-            if not self._engine_failed:
-                try:
-                    if self._engine is None:
-                        self._engine = make_engine(
-                            self.settings.engine, self.settings.voice, self.settings.rate_wpm
-                        )
-                    self._engine.synthesize(text, raw)
-                    return shape_clip(*read_wav_mono(raw))
-                except VoiceError as err:
-                    if self.settings.engine == EspeakEngine.name:
-                        raise
-                    log.warning("%s; using the espeak-ng command instead", err)
-                    self._engine_failed = True  # for the rest of the session: no timeout per clip
-                    if self._engine is not None:
-                        self._engine.close()
-                        self._engine = None
-            if self._fallback is None:
-                self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
-            raw.unlink(missing_ok=True)
-            self._fallback.synthesize(text, raw)
-            return shape_clip(*read_wav_mono(raw))
+            return self._read_raw(self._fallback.synthesize(text, raw))
         finally:
             raw.unlink(missing_ok=True)
+
+    @staticmethod
+    def _read_raw(written: Path) -> np.ndarray:
+        try:
+            return shape_clip(*read_wav_mono(written))
+        finally:
+            written.unlink(missing_ok=True)
 
     def close(self) -> None:
         for engine in (self._engine, self._fallback):
             if engine is not None:
                 engine.close()
         self._engine = self._fallback = None
-        if self._work is not None:
-            shutil.rmtree(self._work, ignore_errors=True)
-            self._work = None
+        self._work.remove()

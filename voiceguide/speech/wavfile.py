@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import wave
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from voiceguide.errors import VoiceError
+from voiceguide.files import PRIVATE_MODE, PendingFile
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,18 +41,12 @@ def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
     return samples, rate
 
 
-def write_wav_mono(path: Path, samples_int16: np.ndarray, rate_hz: int, work_dir: Path) -> None:
-    """Write whole or not at all: into `work_dir` (same file system), then renamed to `path`,
-    so a killed process never leaves half a clip; the file is user-only (0600)."""
-    temp = work_dir / f"{path.name}.part"
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(descriptor, "wb") as handle, wave.open(handle, "wb") as wav:
+def write_wav_mono(path: Path, samples_int16: np.ndarray, rate_hz: int) -> None:
+    """Write a clip to the cache whole or not at all (voiceguide.files), user-only (0600)."""
+    with PendingFile(path, mode=PRIVATE_MODE, owned=True, cache=True, suffix=".wav") as pending:
+        assert pending.temp is not None
+        with wave.open(str(pending.temp), "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(rate_hz)
             wav.writeframes(samples_int16.astype("<i2").tobytes())
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voiceguide.errors import BadInputError, MusicError, one_line
+from voiceguide.errors import BadInputError, MusicError, from_os_error, one_line
 from voiceguide.files import SHARED_MODE, check_target, write_file
 from voiceguide.music.playlists.analyse import Analysis, Progress, TrackAnalyser, skip_warning
 from voiceguide.music.playlists.entries import PlaylistEntry, display_title, path_problem
@@ -193,8 +193,10 @@ def import_playlist(
     """
     if file.suffix.lower() not in PLAYLIST_SUFFIXES:
         raise BadInputError(f"{file}: not a playlist file (expected .m3u, .m3u8 or .pls)")
-    if not os.path.lexists(file):  # anything else there, read_playlist_file says what it is
-        raise BadInputError(f"{file}: no such file")
+    try:  # anything there, read_playlist_file says what it is
+        os.lstat(file)
+    except OSError as err:
+        raise from_os_error(err, file, error=BadInputError) from None
     name = validate_name(file.stem if name is None else name)
     store = PlaylistStore(paths)
     if store.exists(name) and not replace:
