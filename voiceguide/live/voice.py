@@ -49,8 +49,12 @@ class PlayerAudio:
         self._session = session
 
     def playhead_frame(self) -> int | None:
+        """The frame heard now: the output's playhead is timed from the start call, and the
+        sound server holds its device buffer before the first sample comes out."""
         output = self._session.conductor.player.sink
-        return output.playhead_frame() if output.playing else None
+        if not output.playing:
+            return None
+        return max(0, output.playhead_frame() - output.device_buffer_frames)
 
     def played(self, start_frame: int, n_frames: int) -> np.ndarray:
         return self._session.conductor.player.sink.played(start_frame, n_frames)
