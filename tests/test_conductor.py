@@ -249,7 +249,11 @@ def test_the_first_run_intro_is_heard_once_per_routine_and_on_explain() -> None:
 def test_keys_act_on_the_live_session() -> None:
     clock = FakeClock()
     session = live("demo", clock)
-    collect = run_live(session, clock, until="step-started", keys="n")
+    # n two seconds into step 1 (not within the grace after its start): step 2 comes at once.
+    first = session.session.plan.steps[0].start_frame / RATE
+    collect = run_live(
+        session, clock, until="step-started", at_seconds={first + 2: "n"}, occurrence=2
+    )
     session.close()
     kinds = [e.kind for e in collect.events]
     assert "next" in kinds and collect.outcome == "stopped"

@@ -111,7 +111,7 @@ def _voice_control(
 
 def _run(session: LiveSession, voice: VoiceControl | None = None) -> str:
     """Play with keys, the display and signals wired to the session; returns the outcome."""
-    from voiceguide.cli.console import console, error_console
+    from voiceguide.cli.console import console
     from voiceguide.cli.display import LivePanel, PlainLines
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -131,9 +131,10 @@ def _run(session: LiveSession, voice: VoiceControl | None = None) -> str:
                 session.subscribe(panel)
             else:
                 session.subscribe(PlainLines())
-            error_console().print(
+            # typer.echo, not rich: rich loads after the first sound.
+            typer.echo(
                 f"{session.session.routine.title}, with {session.session.music_description}.",
-                markup=False,
+                err=True,
             )
             return session.run()
     finally:
