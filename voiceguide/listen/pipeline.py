@@ -85,11 +85,13 @@ class Pipeline:
         frames = int(_ACTIVITY_SECONDS * LISTEN_RATE_HZ) // FRAME_SAMPLES
         self._activity = np.zeros(frames, dtype=bool)  # rings, per 10 ms frame: reference sounding,
         self._mic_power = np.zeros(frames)  # microphone power,
-        self._out_power = np.zeros(frames)  # power after the canceller
+        self._out_power = np.zeros(frames)  # power after the canceller,
+        self._warm_at = np.zeros(frames, dtype=np.int64)  # warm-up frames counted by then
 
     def restart_warmup(self) -> None:
         """The reference moved: the canceller must learn the room again."""
         self._warm_frames = 0
+        self._warm_at[:] = 0
 
     def _note(self, ref: np.ndarray, mic: np.ndarray, clean: np.ndarray) -> None:
         def power(x: np.ndarray) -> np.ndarray:
@@ -101,6 +103,7 @@ class Pipeline:
         self._activity[index] = active
         self._mic_power[index] = power(mic)
         self._out_power[index] = power(clean)
+        self._warm_at[index] = self._warm_frames + np.cumsum(active)
         self._warm_frames += int(np.count_nonzero(active))
 
     def _echo_ready(self, start_sample: int, end_sample: int) -> bool:
@@ -113,7 +116,10 @@ class Pipeline:
         active = self._activity[ring]
         if not np.any(active):
             return True  # nothing played: nothing to cancel
-        if self._warm_frames * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
+        # Warm-up as it stood when the utterance began (the worker may be running behind).
+        start_frame = max(start_sample // FRAME_SAMPLES, oldest)
+        warm = self._warm_at[start_frame % size] if start_frame >= 0 else 0
+        if warm * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
             return False
         lead_in = ring[: max(start_sample // FRAME_SAMPLES - max(before, oldest), 0)]
         lead_in = lead_in[self._activity[lead_in]]
