@@ -8,7 +8,9 @@ speech leaking through can sound like a command to the grammar:
 - over the ERLE_SECONDS before the utterance it took at least MIN_ERLE_DB off the microphone
   (echo return loss enhancement: a reference out of step with the echo, e.g. after playback
   stalled, cancels nothing),
-or when nothing was playing during and just before the utterance.
+or when nothing was playing during and just before the utterance; and in any case only if the
+cleaned utterance itself does not correlate with the reference (MAX_ECHO_SHARE): the
+program's speech that got through, e.g. just after playback stalled, does.
 
 The same object serves the live listener (blocks of a few 10 ms frames) and the offline
 benchmark (whole files, block by block), so what is measured is what runs. It never raises
@@ -37,6 +39,11 @@ ERLE_SECONDS = 2.0
 MIN_ERLE_DB = 3.0
 """Measured: 6 dB or more when cancelling (pump noise 18 dB under a +12 dB voice is the worst
 case offline), under 3 dB with the reference out of step (rig under heavy load)."""
+MAX_ECHO_SHARE = 0.4
+"""Peak normalised correlation of the cleaned utterance with the reference above which the
+utterance is taken for an echo the canceller missed (measured: spoken commands 0.03-0.21,
+the program's speech through a reference 250-400 ms out of step 0.74-0.91)."""
+ECHO_SHARE_LAG_SECONDS = 0.5
 _ACTIVITY_SECONDS = 10.0
 
 
@@ -52,10 +59,12 @@ class Heard:
     decode_seconds: float
     echo_ready: bool = True
     """The canceller had learned the room, or nothing played during the utterance."""
+    echo_share: float = 0.0
+    """Peak normalised correlation of the cleaned utterance with the reference (0..1)."""
 
     @property
     def accepted(self) -> bool:
-        return self.echo_ready and self.recognition.accepted
+        return self.echo_ready and self.echo_share <= MAX_ECHO_SHARE and self.recognition.accepted
 
 
 class Pipeline:
@@ -85,11 +94,14 @@ class Pipeline:
         frames = int(_ACTIVITY_SECONDS * LISTEN_RATE_HZ) // FRAME_SAMPLES
         self._activity = np.zeros(frames, dtype=bool)  # rings, per 10 ms frame: reference sounding,
         self._mic_power = np.zeros(frames)  # microphone power,
-        self._out_power = np.zeros(frames)  # power after the canceller
+        self._out_power = np.zeros(frames)  # power after the canceller,
+        self._warm_at = np.zeros(frames, dtype=np.int64)  # warm-up frames counted by then
+        self._ref_history = np.zeros(frames * FRAME_SAMPLES, dtype=np.int16)
 
     def restart_warmup(self) -> None:
         """The reference moved: the canceller must learn the room again."""
         self._warm_frames = 0
+        self._warm_at[:] = 0
 
     def _note(self, ref: np.ndarray, mic: np.ndarray, clean: np.ndarray) -> None:
         def power(x: np.ndarray) -> np.ndarray:
@@ -100,8 +112,27 @@ class Pipeline:
         index = (first + np.arange(len(active))) % len(self._activity)
         self._activity[index] = active
         self._mic_power[index] = power(mic)
+        at = (self.samples_in + np.arange(len(ref))) % len(self._ref_history)
+        self._ref_history[at] = ref
         self._out_power[index] = power(clean)
+        self._warm_at[index] = self._warm_frames + np.cumsum(active)
         self._warm_frames += int(np.count_nonzero(active))
+
+    def _echo_share(self, clean: np.ndarray, first_sample: int) -> float:
+        """How much of the cleaned utterance is the reference (an echo the canceller missed)."""
+        size = len(self._ref_history)
+        if first_sample < self.samples_in - size:
+            return 0.0
+        ref = self._ref_history[np.arange(first_sample, first_sample + len(clean)) % size]
+        if not np.any(ref):
+            return 0.0
+        x = clean.astype(np.float64)
+        r = ref.astype(np.float64)
+        n = 1 << (2 * len(x) - 1).bit_length()
+        corr = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(r, n)), n)
+        lag = int(ECHO_SHARE_LAG_SECONDS * LISTEN_RATE_HZ)
+        window = np.concatenate([corr[-lag:], corr[: lag + 1]])  # either way: out of step too
+        return float(np.max(np.abs(window)) / (np.linalg.norm(x) * np.linalg.norm(r) + 1e-9))
 
     def _echo_ready(self, start_sample: int, end_sample: int) -> bool:
         if not self._gate:
@@ -113,7 +144,10 @@ class Pipeline:
         active = self._activity[ring]
         if not np.any(active):
             return True  # nothing played: nothing to cancel
-        if self._warm_frames * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
+        # Warm-up as it stood when the utterance began (the worker may be running behind).
+        start_frame = max(start_sample // FRAME_SAMPLES, oldest)
+        warm = self._warm_at[start_frame % size] if start_frame >= 0 else 0
+        if warm * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
             return False
         lead_in = ring[: max(start_sample // FRAME_SAMPLES - max(before, oldest), 0)]
         lead_in = lead_in[self._activity[lead_in]]
@@ -153,6 +187,7 @@ class Pipeline:
                         utterance.cut_sample,
                         time.perf_counter() - started,
                         self._echo_ready(utterance.start_sample, utterance.end_sample),
+                        self._echo_share(utterance.samples, utterance.first_sample),
                     )
                 )
         except Exception as err:  # never into the audio path: listening stops, keys go on

@@ -44,6 +44,8 @@ class Utterance:
     """... and of its end as the detector saw it."""
     cut_sample: int
     """The stream position at which the utterance was handed on."""
+    first_sample: int = 0
+    """Stream position of samples[0] (the cut includes a margin before the voice)."""
 
 
 class UtteranceCutter:
@@ -106,4 +108,4 @@ class UtteranceCutter:
         size = len(self._history)
         a = max(start - int(LEAD_SECONDS * LISTEN_RATE_HZ), self._fed - size, 0)
         b = min(end + int(TRAIL_SECONDS * LISTEN_RATE_HZ), self._fed)
-        return Utterance(self._history[np.arange(a, b) % size], start, end, self._fed)
+        return Utterance(self._history[np.arange(a, b) % size], start, end, self._fed, a)
