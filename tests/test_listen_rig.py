@@ -34,14 +34,16 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> np.ndarray:
     return render_session(tmp_path_factory.mktemp("render"))
 
 
-def described(listener: CommandListener) -> list[tuple[float, str, float, bool]]:
-    """What the listener heard: (stream second, words, fit, echo ready), for failure messages."""
+def described(listener: CommandListener) -> list[tuple[float, str, float, bool, float]]:
+    """What the listener heard: (stream second, words, fit, echo ready, echo share), for
+    failure messages."""
     return [
         (
             round(h.start_sample / 16_000, 1),
             h.recognition.words,
             round(h.recognition.fit, 1),
             h.echo_ready,
+            round(h.echo_share, 2),
         )
         for h in listener.heard
     ] + [("delays", listener.delay_estimates)]  # type: ignore[list-item]
