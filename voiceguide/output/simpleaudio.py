@@ -23,6 +23,7 @@ import logging
 import mmap
 import os
 import threading
+import time
 from typing import Any
 
 import numpy as np
@@ -140,6 +141,8 @@ class SimpleaudioSink:
         self._frames: np.ndarray | None = None
         self._capacity = 0
         self._play: Any = None
+        self._last_play: Any = None
+        """The play object stopped last: its thread may still be reading the buffer."""
         self._playhead = Playhead(self.clock)
         self._released_bytes = 0
         self._write_frame = 0
@@ -205,6 +208,7 @@ class SimpleaudioSink:
 
     def _stop_play_object(self) -> None:
         if self._play is not None:
+            self._last_play = self._play
             with contextlib.suppress(Exception):
                 self._play.stop()
             self._play = None
@@ -272,7 +276,17 @@ class SimpleaudioSink:
         self._close_buffer()
 
     def _close_buffer(self) -> None:
-        self._play = None
+        # simpleaudio's own thread may read the buffer for a moment after stop(): unmapping
+        # it then is a segfault. Wait until that thread has ended (a few ms, 0.5 s at most).
+        play, self._play = self._last_play, None
+        deadline = self.clock.monotonic() + 0.5
+        while play is not None and self.clock.monotonic() < deadline:
+            try:
+                if not play.is_playing():
+                    break
+            except Exception:  # simpleaudio's own error type
+                break
+            time.sleep(0.005)
         self._frames = None
         self._capacity = 0
         if self._buffer is not None:
