@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 APT_PACKAGES := espeak-ng ffmpeg libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins \
                 sox gcc python3-dev python3-venv libspeexdsp1
-export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test test-load lint bench deps venv audio clean help python-check
 
