@@ -5,11 +5,16 @@ hands-on-pumping (first run included) speaks, through `Voice.clip`, on the defau
 (pyttsx3): what `render` and a first `start` wait for. The figures are the tail of the runs:
 max, p95 and median of the whole, and the slowest single clip.
 
+A stall is rare (about one clip in several hundred), so a second measure counts them over
+many clips: --chunks runs of --chunk-clips sentences each ("Step N of many. ..."), every
+run a new interpreter with a fresh cache, and the slowest clips of all.
+
 The baseline is the package at another commit (default: where this branch left main),
 extracted by git into bench/out/ and imported through PYTHONPATH; the two take turns, so both
 see the same load from the machine's other work.
 
-    .venv/bin/python bench/tts_cold.py [--runs 50] [--baseline COMMIT] [--quick]
+    .venv/bin/python bench/tts_cold.py [--runs 50] [--chunks 4] [--chunk-clips 500]
+                                       [--baseline COMMIT] [--quick]
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ from voiceguide.speech.voice import Voice, VoiceSettings
 
 def main():
     texts = step_texts(load_builtin("hands-on-pumping"), PlanSettings(include_first_run=True))
+    if len(sys.argv) > 2:
+        texts = [f"Step {index} of many. Keep the hands moving around the breast, gently."
+                 for index in range(int(sys.argv[2]))]
     started = time.perf_counter()
     voice = Voice(VoiceSettings(), Path(sys.argv[1]))
     clips = []
@@ -70,15 +78,16 @@ if __name__ == "__main__":
 """
 
 
-def one_run(tree: Path | None) -> dict[str, object]:
-    """One cold synthesis in a new interpreter: the new code, or the tree's (a baseline)."""
+def one_run(tree: Path | None, clips: int | None = None) -> dict[str, object]:
+    """One cold synthesis in a new interpreter: the new code, or the tree's (a baseline);
+    a render's clips, or `clips` sentences."""
     home = scratch_dir("tts-cold-")
     env = {**os.environ, "VOICEGUIDE_HOME": str(home), "PYTHONDONTWRITEBYTECODE": "1"}
     if tree is not None:
         env["PYTHONPATH"] = str(tree)
     try:
         done = subprocess.run(
-            [PY, "-c", CHILD, str(home / "voice")],
+            [PY, "-c", CHILD, str(home / "voice"), *([str(clips)] if clips else [])],
             capture_output=True, text=True, env=env, cwd=home, timeout=600, check=False,
         )  # fmt: skip
     finally:
@@ -111,9 +120,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--baseline", default=None, help="commit (default: merge-base with main)")
-    parser.add_argument("--quick", action="store_true", help="5 runs each")
+    parser.add_argument("--chunks", type=int, default=4)
+    parser.add_argument("--chunk-clips", type=int, default=500)
+    parser.add_argument("--quick", action="store_true", help="5 runs and 1 chunk of 100 each")
     args = parser.parse_args()
     runs = 5 if args.quick else args.runs
+    chunks, chunk_clips = (1, 100) if args.quick else (args.chunks, args.chunk_clips)
     commit = args.baseline or merge_base()
     tree = baseline_tree(commit)
     load_before = load_average()
@@ -123,6 +135,12 @@ def main() -> None:
             result = one_run(where)
             results[name].append(result)
             print(f"run {index + 1}/{runs} {name}: {result['seconds']:.2f} s", flush=True)
+    many: dict[str, list[float]] = {"baseline": [], "new": []}
+    for index in range(chunks):
+        for name, where in (("baseline", tree), ("new", None)):
+            result = one_run(where, chunk_clips)
+            many[name] += result["clips"]  # type: ignore[arg-type]
+            print(f"chunk {index + 1}/{chunks} {name}: {result['seconds']:.1f} s", flush=True)
     figures = {name: summary(found) for name, found in results.items()}
     rows = [
         [f"{name} ({commit[:7]})" if name == "baseline" else name, f["runs"], f["median_s"],
@@ -134,6 +152,12 @@ def main() -> None:
         ["code", "runs", "median", "p95", "max", "slowest clip", "clips > 10 s", "median CPU"],
         rows,
     )
+    print_table(
+        f"{chunks} runs of {chunk_clips} sentences each: every clip (s)",
+        ["code", "clips", "median", "p99", "p99.9", "max", "clips > 10 s"],
+        [[name, len(clips), median(clips), percentile(clips, 0.99), percentile(clips, 0.999),
+          max(clips), sum(1 for c in clips if c > 10.0)] for name, clips in many.items()],
+    )  # fmt: skip
     warnings = {name: sorted({w for r in found for w in r["warnings"]})  # type: ignore[attr-defined]
                 for name, found in results.items()}  # fmt: skip
     path = write_result(
@@ -143,6 +167,17 @@ def main() -> None:
             "figures": figures,
             "warnings": warnings,
             "totals": {name: [r["seconds"] for r in found] for name, found in results.items()},
+            "many_clips": {
+                name: {
+                    "clips": len(clips),
+                    "median_s": median(clips),
+                    "p99_s": percentile(clips, 0.99),
+                    "p999_s": percentile(clips, 0.999),
+                    "max_s": max(clips),
+                    "over_10_s": sorted(c for c in clips if c > 10.0),
+                }
+                for name, clips in many.items()
+            },
             "slowest_clips": {
                 name: [max(r["clips"]) for r in found]  # type: ignore[type-var]
                 for name, found in results.items()
