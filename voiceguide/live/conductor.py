@@ -304,11 +304,8 @@ class Conductor:
     def _state_at(self, playhead: int) -> PlayState:
         plan, plan_frame = self.timeline.locate(playhead)
         step = plan.step_at(plan_frame)
-        caption = ""
-        for cue in plan.cues:
-            if cue.spoken and cue.start_frame <= plan_frame < cue.end_frame:
-                caption = cue.text
-                break
+        spoken = plan.spoken_cue_at(plan_frame)
+        caption = spoken.text if spoken is not None else ""
         if step is not None:
             following = plan.steps[step.index + 1].title if step.index + 1 < len(plan.steps) else ""
             next_title = following or "closing"
