@@ -87,14 +87,14 @@ def test_a_nul_entry_and_a_5000_digit_key_are_skipped_and_the_rest_plays(tmp_pat
         # import
         result = invoke("playlist", "import", str(playlist))
         assert result.returncode == 0, result.stderr
-        assert "imported 39 tracks" in result.stdout
+        assert "Imported 39 tracks" in result.stdout
         assert f"{playlist.name}:{line}: skipped" in result.stderr
         # add
         name = f"add-{playlist.stem}"
         assert invoke("playlist", "new", name).returncode == 0
         result = invoke("playlist", "add", name, str(playlist))
         assert result.returncode == 0, result.stderr
-        assert "added 3 tracks" in result.stdout  # 39 entries of 3 files
+        assert "Added 3 tracks" in result.stdout  # 39 entries of 3 files
         assert f"{playlist}:{line}: skipped" in result.stderr
 
 

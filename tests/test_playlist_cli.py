@@ -60,11 +60,11 @@ def test_round_trip_new_add_show_export_import(
 ) -> None:
     result = run(runner, "new", "evening", music / "Track 1.mp3", music / "Track 10.flac")
     assert result.exit_code == 0, result.output
-    assert "created playlist 'evening' with 2 tracks" in result.stdout
+    assert "Created playlist 'evening' with 2 tracks" in result.stdout
 
     result = run(runner, "add", "evening", music)
     assert result.exit_code == 0, result.output
-    assert "added 2 tracks to 'evening' (now 4 tracks)" in result.stdout
+    assert "Added 2 tracks to 'evening' (now 4 tracks)" in result.stdout
     assert "warning: left out 2 file(s) already in the playlist" in result.stderr
     expected = [
         music / "Track 1.mp3",
@@ -90,7 +90,7 @@ def test_round_trip_new_add_show_export_import(
 
     result = run(runner, "import", exported, "--name", "copy")
     assert result.exit_code == 0, result.output
-    assert "imported 4 tracks as 'copy'" in result.stdout
+    assert "Imported 4 tracks as 'copy'" in result.stdout
     assert stored_paths("copy") == expected
     assert stored("copy").read_text(encoding="utf-8") == text
 
@@ -127,7 +127,7 @@ def test_new_skips_unplayable_files_with_warnings(
 
 
 def test_list_shows_counts_and_lengths(runner: CliRunner, music: Path) -> None:
-    assert "no playlists yet" in run(runner, "list").stdout
+    assert "No playlists yet" in run(runner, "list").stdout
     run(runner, "new", "b-side", music / "Track 1.mp3")
     run(runner, "new", "a-side", music)
     result = run(runner, "list")
@@ -160,7 +160,7 @@ def test_remove_by_number_path_and_file_name(runner: CliRunner, music: Path) -> 
     ]
     result = run(runner, "remove", "evening", "2")
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"removed from 'evening': Band - One ({music / 'Track 1.mp3'})\n"
+    assert result.stdout == f"Removed from 'evening': Band - One ({music / 'Track 1.mp3'})\n"
     result = run(runner, "remove", "evening", music / "more" / "Extra.m4a")
     assert result.exit_code == 0, result.output
     result = run(runner, "remove", "evening", "Track 2.ogg")
@@ -225,7 +225,7 @@ def test_import_pls_takes_the_name_from_the_file(
     )
     result = run(runner, "import", pls)
     assert result.exit_code == 0, result.output
-    assert "imported 2 tracks as 'Road Trip'" in result.stdout
+    assert "Imported 2 tracks as 'Road Trip'" in result.stdout
     warnings = result.stderr.splitlines()
     assert warnings[0] == (
         f"warning: {pls}:3: skipped http://radio.example.com/live: only local files are played "

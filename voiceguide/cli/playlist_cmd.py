@@ -79,7 +79,7 @@ def new_command(
     with _progress(context, "checking music") as progress:
         report = manage.new_playlist(context.paths, name, inputs or [], on_progress=progress)
     _warn(report.warnings)
-    typer.echo(f"created playlist {report.name!r} with {_tracks(report.total)}: {report.file}")
+    typer.echo(f"Created playlist {report.name!r} with {_tracks(report.total)}: {report.file}")
 
 
 @app.command("add")
@@ -98,7 +98,7 @@ def add_command(
     with _progress(context, "checking music") as progress:
         report = manage.add_to_playlist(context.paths, name, inputs, on_progress=progress)
     _warn(report.warnings)
-    typer.echo(f"added {_tracks(report.added)} to {report.name!r} (now {_tracks(report.total)})")
+    typer.echo(f"Added {_tracks(report.added)} to {report.name!r} (now {_tracks(report.total)})")
 
 
 @app.command("remove")
@@ -115,7 +115,7 @@ def remove_command(
 
     removed = manage.remove_from_playlist(app_context(ctx).paths, name, entry)
     for item in removed:
-        typer.echo(f"removed from {name.strip()!r}: {_label(item)} ({item.path})")
+        typer.echo(f"Removed from {name.strip()!r}: {_label(item)} ({item.path})")
 
 
 @app.command("list")
@@ -129,7 +129,7 @@ def list_command(ctx: typer.Context) -> None:
     context = app_context(ctx)
     summaries = manage.list_playlists(context.paths)
     if not summaries:
-        typer.echo("no playlists yet; make one with: voiceguide playlist new NAME FOLDER")
+        typer.echo("No playlists yet; make one with: voiceguide playlist new NAME FOLDER")
         return
     table = Table("Playlist", "Tracks", "Length", "Missing")
     for summary in summaries:
@@ -189,7 +189,7 @@ def delete_command(
         PlaylistStore(paths).load(name)
         typer.confirm(f"Delete playlist {name.strip()!r}?", abort=True)
     file = manage.delete_playlist(paths, name)
-    typer.echo(f"deleted playlist {name.strip()!r} ({file})")
+    typer.echo(f"Deleted playlist {name.strip()!r} ({file})")
 
 
 @app.command("import")
@@ -216,7 +216,7 @@ def import_command(
             context.paths, file, name, replace=force, on_progress=progress
         )
     _warn(report.warnings)
-    typer.echo(f"imported {_tracks(report.total)} as {report.name!r}: {report.file}")
+    typer.echo(f"Imported {_tracks(report.total)} as {report.name!r}: {report.file}")
 
 
 @app.command("export")
@@ -239,4 +239,4 @@ def export_command(
 
     paths = app_context(ctx).paths
     written = manage.export_playlist(paths, name, file, absolute=absolute, replace=force)
-    typer.echo(f"exported {name.strip()!r} to {written}")
+    typer.echo(f"Exported {name.strip()!r} to {written}")
