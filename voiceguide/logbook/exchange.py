@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,9 +85,7 @@ def export_csv(
     An existing file is replaced only with `force`, never one of `inputs` (the log's
     own files): see voiceguide.files.check_target.
     """
-    rows = list(records)
-    write_file(path, csv_text(rows), mode=PRIVATE_MODE, force=force, inputs=inputs)
-    return len(rows)
+    return _export(csv_text, records, path, force, inputs)
 
 
 def export_json(
@@ -97,13 +95,19 @@ def export_json(
     force: bool = False,
     inputs: Iterable[Path] = (),
 ) -> int:
-    """Write the JSON export (mode 0600); returns the number of sessions written.
+    """Write the JSON export (mode 0600); returns the number of sessions written (as export_csv)."""
+    return _export(json_text, records, path, force, inputs)
 
-    An existing file is replaced only with `force`, never one of `inputs` (the log's
-    own files): see voiceguide.files.check_target.
-    """
+
+def _export(
+    text_of: Callable[[Iterable[SessionRecord]], str],
+    records: Iterable[SessionRecord],
+    path: Path,
+    force: bool,
+    inputs: Iterable[Path],
+) -> int:
     rows = list(records)
-    write_file(path, json_text(rows), mode=PRIVATE_MODE, force=force, inputs=inputs)
+    write_file(path, text_of(rows), mode=PRIVATE_MODE, force=force, inputs=inputs)
     return len(rows)
 
 
