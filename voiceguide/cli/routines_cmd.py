@@ -60,6 +60,7 @@ def list_routines(ctx: typer.Context) -> None:
         where = Text(printable(str(path)))
         try:
             routine = load_file(path)
+            length = _length(ctx, routine)  # a recording that cannot be used is found here
         except BadInputError as err:
             problems.append(str(err))
             table.add_row(Text(printable(path.stem)), "(broken: see below)", "?", "?", where)
@@ -68,7 +69,7 @@ def list_routines(ctx: typer.Context) -> None:
             Text(printable(path.stem)),
             Text(printable(routine.title)),
             str(len(routine.steps)),
-            _length(ctx, routine),
+            length,
             where,
         )
     context.out.print(table)
@@ -108,24 +109,25 @@ def show(
 
     Each step with its duration (and range), whether music plays, and its cues.
     """
-    from voiceguide.mix.plan import fill_sides
+    from voiceguide.mix.plan import fill_line
     from voiceguide.routine.durations import format_seconds
-    from voiceguide.routine.load import resolve
+    from voiceguide.routine.load import Line, caption, resolve
     from voiceguide.sides import SIDES
 
     context = app_context(ctx)
     routine = resolve(name, context.paths.routines_dir)
     out = context.out
-    sided = any("{first}" in s.say or "{first}" in s.title for s in routine.steps)
+    sided = any("{first}" in caption(s.say) or "{first}" in s.title for s in routine.steps)
 
-    def said(text: str) -> str:
-        return fill_sides(text, SIDES[0])
+    def said(line: Line) -> str:
+        """A text with its sides filled in; a recording as its file name in brackets."""
+        return caption(fill_line(line, SIDES[0]))
 
     out.print(f"{routine.title}", style="bold", markup=False)
     if routine.description:
         out.print(routine.description, markup=False)
     for text in routine.intro:
-        out.print(f"  {text}", markup=False)
+        out.print(f"  {said(text)}", markup=False)
     for index, step in enumerate(routine.steps, start=1):
         span = step.duration
         length = format_seconds(span.default_seconds)
