@@ -22,13 +22,17 @@ app = typer.Typer(
 )
 
 
-def _length(ctx: typer.Context, routine: Routine) -> str:
-    """The planned session length (announcements included), as `start` will play it."""
+def _length(ctx: typer.Context, routine: Routine, *, warn_chimes: bool = False) -> str:
+    """The planned session length (announcements included), as `start` will play it.
+
+    `warn_chimes`: say so if an own chime cannot be used (`routines check`)."""
+    from voiceguide.cli.console import warn
     from voiceguide.mix.prepare import planned_seconds
     from voiceguide.routine.durations import format_seconds
 
     context = app_context(ctx)
-    return format_seconds(planned_seconds(routine, context.config, context.paths))
+    said = warn if warn_chimes else lambda _problem: None
+    return format_seconds(planned_seconds(routine, context.config, context.paths, said))
 
 
 @app.callback()
@@ -95,7 +99,8 @@ def check(
     for where in texts_saying(routine, wake):
         warn(f"{where} says the wake phrase {wake!r}: with --listen it may be taken for a command")
     app_context(ctx).out.print(
-        f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(ctx, routine)}",
+        f"{file}: ok: {routine.title}, {len(routine.steps)} steps,"
+        f" {_length(ctx, routine, warn_chimes=True)}",
         markup=False,
     )
 
