@@ -16,8 +16,10 @@ import pytest
 
 from voiceguide.audioclip import load_clip
 from voiceguide.audioformat import MIX_RATE_HZ
+from voiceguide.config import Config
 from voiceguide.errors import RoutineError
 from voiceguide.mix.plan import PlanSettings, build_plan
+from voiceguide.mix.prepare import SessionOptions, prepare_session
 from voiceguide.paths import Paths
 from voiceguide.routine.load import Line, Recording, Routine, caption, parse_routine
 from voiceguide.speech.recorded import RECORDING_MAX_SECONDS
@@ -27,6 +29,7 @@ from voiceguide.speech.wavfile import read_wav_mono
 
 from audio_helpers import find_clip, read_wav
 from cli_helpers import invoke
+from test_conductor import Rig
 
 RECORDING_VOICE = "en-gb-x-rp+f4"
 """Not the program's voice (espeak-ng's default English, male)."""
@@ -231,6 +234,40 @@ def test_the_programs_own_lines_stay_synthesized_unless_recorded(rendered) -> No
     number, recorded = [c for c in plan["cues"] if c["kind"] == "announce"][:2]
     assert number["text"] == "Step 1 of 2." and recorded["recording"]
     assert 0 < recorded["start_frame"] - number["end_frame"] <= 0.5 * MIX_RATE_HZ
+
+
+def test_a_live_session_plays_the_recordings_and_repeats_one(recordings) -> None:
+    """As `start` prepares it (only the lines before step 2 made first), on a MemoryOutput."""
+    folder, _ = recordings
+    routine = folder / "live.toml"
+    routine.write_text(ROUTINE)
+    options = SessionOptions(routine=str(routine), no_music=True)
+    session = prepare_session(
+        Config(), options, Paths.from_environment(), lambda _m: None, eager=False
+    )
+    rig = Rig(session)
+    try:
+        rig.start()
+        plan = rig.session.plan
+        rig.play(plan.steps[0].start_frame / MIX_RATE_HZ + 10.0)
+        at = rig.conductor.repeat()
+        assert at is not None
+        rig.play(5.0)
+        heard = rig.output.heard()
+        pump = clip_of(folder / "prompts" / "line-m4a.m4a")
+        cue = next(c for c in plan.cues if c.kind == "announce" and isinstance(c.text, Recording))
+        assert correlation(heard[cue.start_frame : cue.end_frame], pump) >= 0.99
+        # "r" says the recorded instruction again, at once.
+        (event,) = [e for e in rig.events if e.kind == "repeat"]
+        assert event.text == "[line-m4a.m4a]"
+        found, score = find_clip(heard.mean(axis=1), pump.mean(axis=1), at, MIX_RATE_HZ // 2)
+        assert score > 0.99 and at <= found <= at + MIX_RATE_HZ // 2
+        # What the screen shows while a recording plays: its file name.
+        captions = [e.text for e in rig.events if e.kind == "cue"]
+        assert captions[:3] == ["[line-mp3.mp3]", "Step 1 of 2.", "[line-m4a.m4a]"]
+    finally:
+        rig.close()
+        session.close()
 
 
 def test_routines_check_and_show_with_recordings(recordings) -> None:

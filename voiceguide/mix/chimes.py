@@ -19,31 +19,37 @@ CHIME_MAX_SECONDS = 5.0
 """An own chime longer than this is cut (with a warning): a chime marks a moment."""
 
 
+def own_chimes(config: Config, routine: Routine, paths: Paths) -> dict[str, tuple[Path, str]]:
+    """The own chime files, by bundled name (CHIME_FILE, END_CHIME_FILE), each with the place
+    that names it: the routine's `[audio]` first, then config.toml (relative to its folder)."""
+    chosen = {}
+    for name, key, in_routine, in_config in (
+        (bundled.CHIME_FILE, "chime", routine.audio.chime, config.chime),
+        (bundled.END_CHIME_FILE, "end_chime", routine.audio.end_chime, config.end_chime),
+    ):
+        if in_routine is not None:
+            chosen[name] = (in_routine.path, f"{routine.source}: audio.{key}")
+        elif in_config is not None:
+            path = paths.config_dir / Path(in_config).expanduser()
+            chosen[name] = (path, f"{paths.config_file}: {key}")
+    return chosen
+
+
 def session_chimes(
     config: Config, routine: Routine, paths: Paths, warn: Callable[[str], None]
 ) -> tuple[np.ndarray, np.ndarray]:
     """The step chime and the end chime, int16 stereo at the mix rate.
 
-    The routine's `[audio]` chimes come first, then config.toml's `chime` and `end_chime`,
-    then the bundled ones. An own chime is brought to the bundled chime's peak; one that
-    cannot be used is a warning, and the bundled chime plays instead.
+    An own chime is brought to the bundled chime's peak; one that cannot be used is a
+    warning, and the bundled chime plays instead.
     """
-    own = {
-        bundled.CHIME_FILE: ("chime", routine.audio.chime, config.chime),
-        bundled.END_CHIME_FILE: ("end_chime", routine.audio.end_chime, config.end_chime),
-    }
+    own = own_chimes(config, routine, paths)
     chimes = []
-    for name, (key, in_routine, in_config) in own.items():
+    for name in (bundled.CHIME_FILE, bundled.END_CHIME_FILE):
         chime = bundled.load_chime(name)
-        if in_routine is not None:
-            path, where = in_routine.path, f"{routine.source}: audio.{key}"
-        elif in_config is not None:
-            path = paths.config_dir / Path(in_config).expanduser()
-            where = f"{paths.config_file}: {key}"
-        else:
-            chimes.append(chime)
-            continue
-        chimes.append(_own_chime(path, where, chime, paths, warn))
+        if name in own:
+            chime = _own_chime(*own[name], chime, paths, warn)
+        chimes.append(chime)
     return chimes[0], chimes[1]
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from voiceguide.audioformat import seconds_to_frames
 from voiceguide.config import Config
 from voiceguide.errors import BadInputError
-from voiceguide.mix.chimes import session_chimes
+from voiceguide.mix.chimes import own_chimes, session_chimes
 from voiceguide.mix.plan import (
     Plan,
     PlanSettings,
@@ -70,6 +70,8 @@ class Session:
     levels: MixLevels
     recordings: dict[Recording, np.ndarray] = field(default_factory=dict)
     """The routine's recordings, all loaded before the session starts (load_recordings)."""
+    chime_files: tuple[Path, ...] = ()
+    """Own chime files (config.toml or the routine), whether they could be used or not."""
     plan: Plan = field(init=False)
     renderer: Renderer = field(init=False)
 
@@ -117,11 +119,12 @@ class Session:
         return self.plan
 
     def input_files(self) -> tuple[Path, ...]:
-        """The files this session reads: its routine file, its recordings and every track."""
+        """The files this session reads: its routine file, its recordings and chimes, and every
+        track."""
         routine = () if self.routine.source.startswith(BUILTIN_SOURCE) else (self.routine.source,)
         tracks = self.music.tracks if self.music is not None else ()
-        recorded = [recording.path for recording in self.recordings]
-        return (*(Path(name) for name in routine), *recorded, *(track.path for track in tracks))
+        sounds = [*(recording.path for recording in self.recordings), *self.chime_files]
+        return (*(Path(name) for name in routine), *sounds, *(track.path for track in tracks))
 
     def close(self) -> None:
         if self.music is not None:
@@ -253,9 +256,11 @@ def prepare_session(
     for line in step_texts(routine, settings) if eager else first_texts(routine, settings):
         if isinstance(line, str):
             voice.clip(line)
+    chime_files = tuple(path for path, _where in own_chimes(config, routine, paths).values())
     session = Session(
-        routine, settings, voice, music, description, chime, end_chime, levels, recordings
-    )
+        routine, settings, voice, music, description, chime, end_chime, levels, recordings,
+        chime_files,
+    )  # fmt: skip
     if eager:
         session.finish_voice()  # the closing summary, whose text depends on the timeline
         session.replan(settings)
