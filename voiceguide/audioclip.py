@@ -156,10 +156,18 @@ def _process(
     if len(segment) == 0 or segment.max_dBFS == float("-inf"):
         raise ClipFileError(f"{one_line(path)}: holds no sound (only silence)")
     threshold_db = max(SILENCE_FLOOR_DBFS, segment.max_dBFS - SILENCE_BELOW_PEAK_DB)
-    lead_ms = detect_leading_silence(segment, silence_threshold=threshold_db, chunk_size=1)
-    trail_ms = detect_leading_silence(
-        segment.reverse(), silence_threshold=threshold_db, chunk_size=1
-    )
+
+    def silence_ms(sound: Any) -> int:
+        """The leading silence by 1 ms chunks (pydub's), skipping ahead by 10 ms chunks first
+        (1 ms chunks all the way took 0.16 s for 1.4 s of silence). The same answer: a 10 ms
+        chunk 10 dB below the threshold holds no 1 ms chunk above it."""
+        coarse_db = threshold_db - 10.0
+        skip = detect_leading_silence(sound, silence_threshold=coarse_db, chunk_size=10)
+        rest = detect_leading_silence(sound[skip:], silence_threshold=threshold_db, chunk_size=1)
+        return skip + rest
+
+    lead_ms = silence_ms(segment)
+    trail_ms = silence_ms(segment.reverse())
     if lead_ms >= len(segment):
         raise ClipFileError(f"{one_line(path)}: holds no sound (only silence)")
     samples = _as_floats(segment)

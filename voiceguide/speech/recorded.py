@@ -12,6 +12,8 @@ from voiceguide.speech.voice import CLIP_PEAK_DBFS
 
 RECORDING_MAX_SECONDS = 60.0
 """A recorded line lasts at most a minute, as a text holds about a minute of speech."""
+LOADERS = 2
+"""Files processed at once (each is ffprobe, then ffmpeg, then numpy)."""
 
 
 def load_recordings(routine: Routine, cache_dir: Path) -> dict[Recording, np.ndarray]:
@@ -21,22 +23,28 @@ def load_recordings(routine: Routine, cache_dir: Path) -> dict[Recording, np.nda
     A missing, empty, unreadable, silent or too long file is a RoutineError naming the routine
     file, the line and key (`steps[1].say_audio`) and the path: before any session starts.
     """
-    found: dict[Recording, np.ndarray] = {}
     recordings = routine.recordings()
     if not recordings:
-        return found
+        return {}
+    from concurrent.futures import ThreadPoolExecutor
+
     from voiceguide.audioclip import ClipFileError, load_clip
 
-    for recording in recordings:
+    def load(recording: Recording) -> np.ndarray:
         try:
-            clip = load_clip(
+            return load_clip(
                 recording.path,
                 peak_dbfs=CLIP_PEAK_DBFS,
                 max_seconds=RECORDING_MAX_SECONDS,
                 cut_longer=False,
                 cache_dir=cache_dir,
-            )
+            ).samples
         except ClipFileError as err:
             raise RoutineError(routine.source, recording.where, str(err), recording.line) from None
-        found[recording] = clip.samples
-    return found
+
+    if len(recordings) == 1:
+        return {recordings[0]: load(recordings[0])}
+    # A new file waits mostly for ffprobe and ffmpeg: two at a time take half as long on two
+    # cores. The first bad one in the routine's order is the error.
+    with ThreadPoolExecutor(max_workers=LOADERS) as pool:
+        return dict(zip(recordings, pool.map(load, recordings), strict=True))
