@@ -7,6 +7,7 @@ ffmpeg, with quiet noise around them, as a phone's recording has.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import wave
 from pathlib import Path
@@ -310,6 +311,8 @@ def bad_recording(kind: str, folder: Path) -> Path:
         path.write_bytes(b"OggS" + bytes(range(256)) * 40)
     elif kind == "too-long":
         make_tone(path, RECORDING_MAX_SECONDS + 1)
+    elif kind == "fifo":
+        os.mkfifo(path)  # a read would block forever: it is never opened
     elif kind == "silent":
         subprocess.run(
             ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
@@ -341,6 +344,7 @@ PROBLEMS = {
     "corrupt": "not a sound file ffmpeg can read",
     "too-long": "lasts more than 60 s",
     "silent": "holds no sound",
+    "fifo": "cannot read sound file: it is a FIFO",
 }
 
 
@@ -400,6 +404,7 @@ def parsed(say: str, top: str = "", duration: str = "5m") -> Routine:
          r"audio\.step_numbers: expected a list of 1 sound files"),
         ('say = "Hi."', '[audio]\nhalfway = "a\\u0007.ogg"', r"audio\.halfway: control character"),
         ('say = "Hi."', '[audio]\nbell = "a.ogg"', r"audio\.bell: unknown key"),
+        ('say_audio = "~no-such-user-xyz/a.ogg"', "", r"no such user's home folder"),
         ('say = "Hi."', '[intro]\nsay = "A."\nsay_audio = "a.ogg"', r"intro: give 'say'"),
     ],
 )  # fmt: skip

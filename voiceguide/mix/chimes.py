@@ -30,7 +30,10 @@ def own_chimes(config: Config, routine: Routine, paths: Paths) -> dict[str, tupl
         if in_routine is not None:
             chosen[name] = (in_routine.path, f"{routine.source}: audio.{key}")
         elif in_config is not None:
-            path = paths.config_dir / Path(in_config).expanduser()
+            try:
+                path = paths.config_dir / Path(in_config).expanduser()
+            except RuntimeError:  # ~name of no user: the file cannot be found, and is warned of
+                path = paths.config_dir / in_config
             chosen[name] = (path, f"{paths.config_file}: {key}")
     return chosen
 

@@ -218,8 +218,12 @@ class _Reader:
         control = _CONTROL.search(value)
         if control:
             raise self.fail(where, f"control character \\x{ord(control.group()):02x} in the path")
+        try:
+            written = Path(value).expanduser()
+        except RuntimeError:  # ~name of a user who does not exist
+            raise self.fail(where, f"{shown(value)}: no such user's home folder") from None
         # Absolute (not resolved: a link stays a link), so every message shows where it is.
-        path = Path(os.path.abspath(self.folder / Path(value).expanduser()))
+        path = Path(os.path.abspath(self.folder / written))
         # The line is found by the key path without an index ("intro.say_audio").
         return Recording(path, where, _line_of(self.text, re.sub(r"\[\d+\]$", "", where)))
 
