@@ -449,3 +449,21 @@ def test_the_programs_own_lines_from_the_audio_table() -> None:
     assert words.start_frame == number.end_frame + PlanSettings().frames(0.4)
     cue = plan.to_json()["cues"][0]
     assert cue["recording"] == "/r/n1.ogg" and cue["text"] == ""
+
+
+def test_blocks_of_any_size_give_the_same_bytes_with_recordings(recordings) -> None:
+    folder, _ = recordings
+    routine = folder / "blocks.toml"
+    routine.write_text(ROUTINE)
+    options = SessionOptions(routine=str(routine), no_music=True)
+    session = prepare_session(Config(), options, Paths.from_environment(), lambda _m: None)
+    try:
+        total = session.plan.total_frames
+        renderer = session.renderer
+        whole = renderer.render(0, total)
+        blocks = np.concatenate(
+            [renderer.render(f, min(4_099, total - f)) for f in range(0, total, 4_099)]
+        )
+        assert np.array_equal(whole, blocks)
+    finally:
+        session.close()
