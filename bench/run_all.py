@@ -20,7 +20,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import BENCH, OUT, PY, ensure_out, machine_info
 
-BENCHMARKS = ("render_full", "first_sound", "playlist_memory", "live_soak", "resample")
+BENCHMARKS = (
+    "render_full",
+    "first_sound",
+    "playlist_memory",
+    "live_soak",
+    "resample",
+    "recorded_prompts",
+)
 
 
 def main() -> int:

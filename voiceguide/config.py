@@ -39,6 +39,11 @@ class Config:
     wake_word: str = "voice guide"
     input_source: str | None = None
     """The sound server's source to listen on (None: its default)."""
+    chime: str | None = None
+    """A sound file for the end of each step (None: the bundled chime); relative to the
+    config folder, `~` for the home folder."""
+    end_chime: str | None = None
+    """A sound file for the end of the session (None: the bundled one)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "listen": (bool,),
     "wake_word": (str,),
     "input_source": (str,),
+    "chime": (str,),
+    "end_chime": (str,),
 }
 
 

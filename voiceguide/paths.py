@@ -56,6 +56,11 @@ class Paths:
         return self.cache_dir / "voice"
 
     @property
+    def clip_cache_dir(self) -> Path:
+        """Recorded prompts and own chimes, as processed (voiceguide/audioclip.py)."""
+        return self.cache_dir / "clips"
+
+    @property
     def loudness_cache_file(self) -> Path:
         return self.cache_dir / "loudness.json"
 

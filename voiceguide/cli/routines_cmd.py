@@ -22,13 +22,17 @@ app = typer.Typer(
 )
 
 
-def _length(ctx: typer.Context, routine: Routine) -> str:
-    """The planned session length (announcements included), as `start` will play it."""
+def _length(ctx: typer.Context, routine: Routine, *, warn_chimes: bool = False) -> str:
+    """The planned session length (announcements included), as `start` will play it.
+
+    `warn_chimes`: say so if an own chime cannot be used (`routines check`)."""
+    from voiceguide.cli.console import warn
     from voiceguide.mix.prepare import planned_seconds
     from voiceguide.routine.durations import format_seconds
 
     context = app_context(ctx)
-    return format_seconds(planned_seconds(routine, context.config, context.paths))
+    said = warn if warn_chimes else lambda _problem: None
+    return format_seconds(planned_seconds(routine, context.config, context.paths, said))
 
 
 @app.callback()
@@ -60,6 +64,7 @@ def list_routines(ctx: typer.Context) -> None:
         where = Text(printable(str(path)))
         try:
             routine = load_file(path)
+            length = _length(ctx, routine)  # a recording that cannot be used is found here
         except BadInputError as err:
             problems.append(str(err))
             table.add_row(Text(printable(path.stem)), "(broken: see below)", "?", "?", where)
@@ -68,7 +73,7 @@ def list_routines(ctx: typer.Context) -> None:
             Text(printable(path.stem)),
             Text(printable(routine.title)),
             str(len(routine.steps)),
-            _length(ctx, routine),
+            length,
             where,
         )
     context.out.print(table)
@@ -94,7 +99,8 @@ def check(
     for where in texts_saying(routine, wake):
         warn(f"{where} says the wake phrase {wake!r}: with --listen it may be taken for a command")
     app_context(ctx).out.print(
-        f"{file}: ok: {routine.title}, {len(routine.steps)} steps, {_length(ctx, routine)}",
+        f"{file}: ok: {routine.title}, {len(routine.steps)} steps,"
+        f" {_length(ctx, routine, warn_chimes=True)}",
         markup=False,
     )
 
@@ -108,24 +114,25 @@ def show(
 
     Each step with its duration (and range), whether music plays, and its cues.
     """
-    from voiceguide.mix.plan import fill_sides
+    from voiceguide.mix.plan import fill_line
     from voiceguide.routine.durations import format_seconds
-    from voiceguide.routine.load import resolve
+    from voiceguide.routine.load import Line, caption, resolve
     from voiceguide.sides import SIDES
 
     context = app_context(ctx)
     routine = resolve(name, context.paths.routines_dir)
     out = context.out
-    sided = any("{first}" in s.say or "{first}" in s.title for s in routine.steps)
+    sided = any("{first}" in caption(s.say) or "{first}" in s.title for s in routine.steps)
 
-    def said(text: str) -> str:
-        return fill_sides(text, SIDES[0])
+    def said(line: Line) -> str:
+        """A text with its sides filled in; a recording as its file name in brackets."""
+        return caption(fill_line(line, SIDES[0]))
 
     out.print(f"{routine.title}", style="bold", markup=False)
     if routine.description:
         out.print(routine.description, markup=False)
     for text in routine.intro:
-        out.print(f"  {text}", markup=False)
+        out.print(f"  {said(text)}", markup=False)
     for index, step in enumerate(routine.steps, start=1):
         span = step.duration
         length = format_seconds(span.default_seconds)

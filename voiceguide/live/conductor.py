@@ -21,11 +21,12 @@ import numpy as np
 from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ, db_to_gain, frames_to_seconds
 from voiceguide.live.events import Event, PlayState
 from voiceguide.live.player import LivePlayer
-from voiceguide.mix.plan import Insert, Plan, PlannedStep, announcement
+from voiceguide.mix.plan import Insert, Plan, PlannedStep, announcement_lines
 from voiceguide.mix.prepare import Session
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
 from voiceguide.output.base import LiveOutput
+from voiceguide.routine.load import Line, Recording, caption
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,7 @@ class Conductor:
                 if step is None:
                     return None
                 text = self._again_text(step)
-                if self.session.voice.ready_frames(text) is not None:
+                if self.session.ready_frames(text) is not None:
                     insert = Insert(step.id, plan_frame - step.start_frame, text)
                     settings = self.session.settings
                     new_plan = self._replan(inserts=(*settings.inserts, insert))
@@ -205,9 +206,9 @@ class Conductor:
                         plan_frame - step.start_frame
                     )
                     self._cut_to(at, self.session.renderer, target)
-                    self._emit(Event("repeat", at, step, text))
+                    self._emit(Event("repeat", at, step, caption(text)))
                     return at
-            self.session.voice.clip(text)  # outside the lock: the producer keeps going
+            self.session.clip(text)  # outside the lock: the producer keeps going
         return None
 
     def say_now(self, text: str) -> int:
@@ -232,8 +233,12 @@ class Conductor:
                 return None
             return frames_to_seconds(step.end_frame - plan_frame)
 
-    def _again_text(self, step: PlannedStep) -> str:
-        return "Again: " + announcement(self.session.routine, step.index, self.session.settings)
+    def _again_text(self, step: PlannedStep) -> Line:
+        """The repeat: "Again: Step 2 of 6. ..."; a recorded step's recording (a recorded step
+        number is left out: "Again:" and the step's words)."""
+        lines = announcement_lines(self.session.routine, step.index, self.session.settings)
+        say = lines[-1]
+        return say if isinstance(say, Recording) else "Again: " + say
 
     def extend(self, seconds: float = EXTEND_SECONDS) -> int | None:
         """One more minute (by default) on the current step; later cues move with it."""
@@ -291,7 +296,7 @@ class Conductor:
                     elif item.kind == "step-end" and item.step is not None:
                         found.append(Event("step-ended", item.output_frame, item.step))
                     elif item.cue is not None and item.cue.spoken:
-                        found.append(Event("cue", item.output_frame, None, item.cue.text))
+                        found.append(Event("cue", item.output_frame, None, caption(item.cue.text)))
                 self._polled_frame = playhead + 1
         with self._events_lock:
             events, self._events = self._events, []
@@ -305,7 +310,7 @@ class Conductor:
         plan, plan_frame = self.timeline.locate(playhead)
         step = plan.step_at(plan_frame)
         spoken = plan.spoken_cue_at(plan_frame)
-        caption = spoken.text if spoken is not None else ""
+        shown = caption(spoken.text) if spoken is not None else ""
         if step is not None:
             following = plan.steps[step.index + 1].title if step.index + 1 < len(plan.steps) else ""
             next_title = following or "closing"
@@ -324,7 +329,7 @@ class Conductor:
             else frames_to_seconds(plan_frame - step.start_frame),
             step_total_seconds=0.0 if step is None
             else frames_to_seconds(step.end_frame - step.start_frame),
-            caption=caption,
+            caption=shown,
             next_title=next_title,
             session_left_seconds=max(0.0, (self.timeline.end_frame - playhead) / MIX_RATE_HZ),
             session_elapsed_seconds=playhead / MIX_RATE_HZ,

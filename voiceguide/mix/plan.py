@@ -10,7 +10,7 @@ from typing import Any
 
 from voiceguide.audioformat import MIX_RATE_HZ, seconds_to_frames
 from voiceguide.routine.durations import spoken_length
-from voiceguide.routine.load import Routine, Step
+from voiceguide.routine.load import Line, Recording, Routine, Step
 from voiceguide.sides import other_side
 
 SPOKEN_KINDS = frozenset(
@@ -39,7 +39,7 @@ class Insert:
 
     step_id: str
     offset_frames: int
-    text: str
+    text: Line
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,9 @@ class PlanSettings:
     intro_gap_seconds: float = 0.6
     chime_gap_seconds: float = 0.4
     """Silence between the end-of-step chime and the next step's announcement."""
+    announce_gap_seconds: float = 0.4
+    """Between "Step 2 of 6." and the step's words when either is a recording (a sentence's
+    pause: when both are texts they are one clip)."""
     lead_in_seconds: float = 0.05
     after_intro_seconds: float = 1.0
     tail_seconds: float = 1.0
@@ -75,11 +78,11 @@ class PlanSettings:
 
 @dataclass(frozen=True)
 class Cue:
-    """One sound placed on the timeline: a spoken text (or a chime when `text` is empty)."""
+    """One sound placed on the timeline: a spoken line (or a chime when `text` is empty)."""
 
     kind: str
     step_id: str
-    text: str
+    text: Line
     start_frame: int
     end_frame: int
 
@@ -124,7 +127,7 @@ class DuckSpan:
 class DroppedCue:
     kind: str
     step_id: str
-    text: str
+    text: Line
     wanted_frame: int
 
 
@@ -239,10 +242,19 @@ class Plan:
             "steps": [
                 {k: v for k, v in asdict(s).items() if k in _STEP_JSON_KEYS} for s in self.steps
             ],
-            "cues": [asdict(c) for c in self.cues],
+            "cues": [_line_json(asdict(c), c.text) for c in self.cues],
             "music_spans": [asdict(m) for m in self.music_spans],
-            "dropped_cues": [asdict(d) for d in self.dropped],
+            "dropped_cues": [_line_json(asdict(d), d.text) for d in self.dropped],
         }
+
+
+def _line_json(fields: dict[str, Any], line: Line) -> dict[str, Any]:
+    """A cue's fields for JSON: `text` is what is synthesized ("" for a chime or a recording),
+    `recording` the sound file played (None for the others)."""
+    recorded = isinstance(line, Recording)
+    fields["text"] = "" if recorded else line
+    fields["recording"] = str(line.path) if isinstance(line, Recording) else None
+    return fields
 
 
 def fill_sides(text: str, first_side: str) -> str:
@@ -251,13 +263,33 @@ def fill_sides(text: str, first_side: str) -> str:
     return text.replace("{first}", first_side).replace("{second}", second)
 
 
-def announcement(routine: Routine, index: int, settings: PlanSettings) -> str:
+def fill_line(line: Line, first_side: str) -> Line:
+    """`fill_sides` for a text; a recording says what it says."""
+    return fill_sides(line, first_side) if isinstance(line, str) else line
+
+
+def announcement_lines(routine: Routine, index: int, settings: PlanSettings) -> tuple[Line, ...]:
+    """What starts step `index`: "Step 2 of 6." and the step's words, as one text when both
+    are texts, else as two lines (either may be a recording)."""
     step = routine.steps[index]
-    return f"Step {index + 1} of {len(routine.steps)}. {fill_sides(step.say, settings.first_side)}"
+    numbers = routine.audio.step_numbers
+    number: Line = numbers[index] if numbers else f"Step {index + 1} of {len(routine.steps)}."
+    say = fill_line(step.say, settings.first_side)
+    if isinstance(number, str) and isinstance(say, str):
+        return (f"{number} {say}",)
+    return (number, say)
 
 
-def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> tuple[str, ...]:
-    summary = (
+def halfway_line(routine: Routine) -> Line:
+    return routine.audio.halfway or HALFWAY_TEXT
+
+
+def one_minute_line(routine: Routine) -> Line:
+    return routine.audio.one_minute or ONE_MINUTE_TEXT
+
+
+def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> tuple[Line, ...]:
+    summary = routine.audio.summary or (
         f"You did {steps_done} step{'s' if steps_done != 1 else ''} "
         f"in {spoken_length(session_seconds)}."
     )
@@ -267,11 +299,11 @@ def closing_lines(routine: Routine, steps_done: int, session_seconds: float) -> 
 def build_plan(
     routine: Routine,
     settings: PlanSettings,
-    clip_frames: Callable[[str], int],
+    clip_frames: Callable[[Line], int],
     chime_frames: int,
     end_chime_frames: int,
 ) -> Plan:
-    """Lay out the whole session. `clip_frames(text)` is the length of the spoken clip."""
+    """Lay out the whole session. `clip_frames(line)` is the length of the spoken clip."""
     cues: list[Cue] = []
     dropped: list[DroppedCue] = []
     gap = settings.frames(settings.cue_gap_seconds)
@@ -333,39 +365,44 @@ def build_plan(
     )
 
 
-def step_texts(routine: Routine, settings: PlanSettings) -> list[str]:
-    """Every text a plan of this routine may speak, in the order they are first needed.
+def step_texts(routine: Routine, settings: PlanSettings) -> list[Line]:
+    """Every line a plan of this routine may speak, in the order they are first needed.
 
     The closing summary depends on the timeline, so it is not here; `build_plan` asks for it.
     """
-    texts = [*(routine.intro_first_run if settings.include_first_run else ()), *routine.intro]
+    texts: list[Line] = [
+        *(routine.intro_first_run if settings.include_first_run else ()),
+        *routine.intro,
+    ]
     for index, step in enumerate(routine.steps):
-        texts.append(announcement(routine, index, settings))
-        texts.extend(fill_sides(c.text, settings.first_side) for c in step.cues)
+        texts.extend(announcement_lines(routine, index, settings))
+        texts.extend(fill_line(c.text, settings.first_side) for c in step.cues)
         seconds = settings.step_seconds.get(step.id, step.duration.default_seconds)
         if seconds >= HALFWAY_MIN_SECONDS:
-            texts.append(HALFWAY_TEXT)
+            texts.append(halfway_line(routine))
         if seconds >= ONE_MINUTE_MIN_SECONDS:
-            texts.append(ONE_MINUTE_TEXT)
+            texts.append(one_minute_line(routine))
     texts.extend(routine.closing)
     return list(dict.fromkeys(texts))
 
 
-def first_texts(routine: Routine, settings: PlanSettings) -> list[str]:
-    """The texts spoken before step 2 starts: what must be ready before the first sound."""
+def first_texts(routine: Routine, settings: PlanSettings) -> list[Line]:
+    """The lines spoken before step 2 starts: what must be ready before the first sound."""
     texts = step_texts(routine, settings)
     if len(routine.steps) < 2:
         return texts
-    second = announcement(routine, 1, settings)
+    second = announcement_lines(routine, 1, settings)[0]
     return texts[: texts.index(second)]
 
 
-def estimate_frames(text: str, rate_hz: int = MIX_RATE_HZ) -> int:
+def estimate_frames(text: Line, rate_hz: int = MIX_RATE_HZ) -> int:
     """A generous guess of a clip's length (about 11 characters a second, plus a margin).
 
-    Used only until the clip is synthesized; the plan is then rebuilt with the real length.
+    Used only until the clip is synthesized; the plan is then rebuilt with the real length. A
+    recording is loaded before any plan is made: this guess is never needed for one.
     """
-    return round((0.6 + len(text) / 11.0) * rate_hz)
+    words = text if isinstance(text, str) else ""
+    return round((0.6 + len(words) / 11.0) * rate_hz)
 
 
 def _lay_out_step(
@@ -373,14 +410,16 @@ def _lay_out_step(
     index: int,
     start: int,
     settings: PlanSettings,
-    clip_frames: Callable[[str], int],
+    clip_frames: Callable[[Line], int],
     chime_frames: int,
     gap: int,
 ) -> tuple[list[Cue], list[DroppedCue], int]:
     step: Step = routine.steps[index]
     seconds = settings.step_seconds.get(step.id, step.duration.default_seconds)
-    text = announcement(routine, index, settings)
-    announce_frames = clip_frames(text)
+    announce = announcement_lines(routine, index, settings)
+    announce_gap = settings.frames(settings.announce_gap_seconds)
+    announce_lengths = [clip_frames(line) for line in announce]
+    announce_frames = sum(announce_lengths) + announce_gap * (len(announce) - 1)
     # A step never ends before its announcement and its chime have room.
     chime_room = chime_frames + settings.frames(settings.chime_gap_seconds)
     base_frames = max(settings.frames(seconds), announce_frames + gap + chime_room)
@@ -393,23 +432,27 @@ def _lay_out_step(
     )
     end = start + frames
 
-    wanted: list[tuple[float, int, str, str]] = [(0, start, "announce", text)]
+    # The announcement comes first, at the step's start, its lines one after the other.
+    placed: list[Cue] = []
+    at = start
+    for line, length in zip(announce, announce_lengths, strict=True):
+        placed.append(Cue("announce", step.id, line, at, at + length))
+        at += length + announce_gap
+    wanted: list[tuple[float, int, str, Line]] = []
     chime_at = end - chime_frames - settings.frames(settings.chime_gap_seconds)
     wanted.append((1, chime_at, "chime", ""))
     if seconds >= ONE_MINUTE_MIN_SECONDS:
-        wanted.append((2, end - settings.frames(60), "one-minute", ONE_MINUTE_TEXT))
+        wanted.append((2, end - settings.frames(60), "one-minute", one_minute_line(routine)))
     if seconds >= HALFWAY_MIN_SECONDS:
-        wanted.append((3, start + base_frames // 2, "halfway", HALFWAY_TEXT))
+        wanted.append((3, start + base_frames // 2, "halfway", halfway_line(routine)))
     for cue in step.cues:
         offset = settings.frames(cue.at_seconds)
         at = start + offset if offset >= 0 else end + offset
-        cue_text = fill_sides(cue.text, settings.first_side)
-        wanted.append((_PRIORITY[cue.kind], at, cue.kind, cue_text))
+        wanted.append((_PRIORITY[cue.kind], at, cue.kind, fill_line(cue.text, settings.first_side)))
     for insert in inserts:
         wanted.append((_PRIORITY["repeat"], start + insert.offset_frames, "repeat", insert.text))
     wanted.sort(key=lambda w: (w[0], w[1]))
 
-    placed: list[Cue] = []
     dropped: list[DroppedCue] = []
     for _, at, kind, cue_text in wanted:
         length = chime_frames if kind == "chime" else clip_frames(cue_text)

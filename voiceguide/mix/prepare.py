@@ -12,6 +12,7 @@ import numpy as np
 from voiceguide.audioformat import seconds_to_frames
 from voiceguide.config import Config
 from voiceguide.errors import BadInputError
+from voiceguide.mix.chimes import own_chimes, session_chimes
 from voiceguide.mix.plan import (
     Plan,
     PlanSettings,
@@ -25,9 +26,10 @@ from voiceguide.music import bundled
 from voiceguide.music.stream import MusicStream
 from voiceguide.music.track import Track
 from voiceguide.paths import Paths
-from voiceguide.routine.load import BUILTIN_SOURCE, Routine, resolve
+from voiceguide.routine.load import BUILTIN_SOURCE, Line, Recording, Routine, resolve
 from voiceguide.sides import SIDE_CHOICES, SIDES
 from voiceguide.speech.espeak import check_voice
+from voiceguide.speech.recorded import load_recordings
 from voiceguide.speech.voice import Voice, VoiceSettings
 
 log = logging.getLogger(__name__)
@@ -66,21 +68,37 @@ class Session:
     chime: np.ndarray
     end_chime: np.ndarray
     levels: MixLevels
+    recordings: dict[Recording, np.ndarray] = field(default_factory=dict)
+    """The routine's recordings, all loaded before the session starts (load_recordings)."""
+    chime_files: tuple[Path, ...] = ()
+    """Own chime files (config.toml or the routine), whether they could be used or not."""
     plan: Plan = field(init=False)
     renderer: Renderer = field(init=False)
 
     def __post_init__(self) -> None:
         self.replan(self.settings)
 
-    def clip_frames(self, text: str) -> int:
+    def clip(self, line: Line) -> np.ndarray:
+        """A line's clip: a recording (int16 stereo), or the voice's (int16 mono)."""
+        if isinstance(line, Recording):
+            return self.recordings[line]
+        return self.voice.clip(line)
+
+    def ready_frames(self, line: Line) -> int | None:
+        """The clip's length if it is ready (a recording always is), without synthesizing."""
+        if isinstance(line, Recording):
+            return len(self.recordings[line])
+        return self.voice.ready_frames(line)
+
+    def clip_frames(self, line: Line) -> int:
         """The clip's real length once synthesized, a generous estimate until then."""
-        ready = self.voice.ready_frames(text)
-        return estimate_frames(text) if ready is None else ready
+        ready = self.ready_frames(line)
+        return estimate_frames(line) if ready is None else ready
 
     def pending_texts(self) -> list[str]:
         """Spoken texts of the current plan not synthesized yet, in the order they are due."""
         texts = dict.fromkeys(c.text for c in self.plan.cues if c.spoken)
-        return [t for t in texts if self.voice.ready_frames(t) is None]
+        return [t for t in texts if isinstance(t, str) and self.voice.ready_frames(t) is None]
 
     def finish_voice(self) -> bool:
         """Synthesize every pending clip; True if there were any (the plan should be rebuilt)."""
@@ -96,15 +114,17 @@ class Session:
             self.routine, settings, self.clip_frames, len(self.chime), len(self.end_chime)
         )
         self.renderer = Renderer(
-            self.plan, self.voice.clip, self.chime, self.end_chime, self.music, self.levels
+            self.plan, self.clip, self.chime, self.end_chime, self.music, self.levels
         )
         return self.plan
 
     def input_files(self) -> tuple[Path, ...]:
-        """The files this session reads: its routine file and every music track."""
+        """The files this session reads: its routine file, its recordings and chimes, and every
+        track."""
         routine = () if self.routine.source.startswith(BUILTIN_SOURCE) else (self.routine.source,)
         tracks = self.music.tracks if self.music is not None else ()
-        return (*(Path(name) for name in routine), *(track.path for track in tracks))
+        sounds = [*(recording.path for recording in self.recordings), *self.chime_files]
+        return (*(Path(name) for name in routine), *sounds, *(track.path for track in tracks))
 
     def close(self) -> None:
         if self.music is not None:
@@ -132,21 +152,26 @@ def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
     )
 
 
-def planned_seconds(routine: Routine, config: Config, paths: Paths) -> float:
+def planned_seconds(
+    routine: Routine, config: Config, paths: Paths, warn: Warn = lambda _problem: None
+) -> float:
     """How long a session of `routine` lasts as `start` plays it after the first run: the
     one length shown everywhere (announcements, cues, chimes and the closing included).
 
-    Clips are synthesized (and cached) where missing, so the length is the real one.
+    Clips are synthesized (and cached) where missing, and the routine's recordings and own
+    chimes loaded, so the length is the real one; a bad recording is a RoutineError.
     """
     options = SessionOptions()
+    recordings = load_recordings(routine, paths.clip_cache_dir)
+    chime, end_chime = session_chimes(config, routine, paths, warn)
     voice = Voice(voice_settings(config, options), paths.voice_cache_dir)
+
+    def frames(line: Line) -> int:
+        return len(recordings[line] if isinstance(line, Recording) else voice.clip(line))
+
     try:
         plan = build_plan(
-            routine,
-            plan_settings(config, options),
-            lambda text: len(voice.clip(text)),
-            len(bundled.load_chime(bundled.CHIME_FILE)),
-            len(bundled.load_chime(bundled.END_CHIME_FILE)),
+            routine, plan_settings(config, options), frames, len(chime), len(end_chime)
         )
     finally:
         voice.close()
@@ -215,10 +240,11 @@ def prepare_session(
                 f"voice {chosen.voice!r} speaks {language}; the routine's words are English and"
                 " will be read with that language's sounds (see `voiceguide voices`)"
             )
+    # The routine's recordings first: a bad one stops everything before any other work.
+    recordings = load_recordings(routine, paths.clip_cache_dir)
+    chime, end_chime = session_chimes(config, routine, paths, warn)
     voice = Voice(chosen, paths.voice_cache_dir)
     music, description = music_stream(config, options, paths, warn)
-    chime = bundled.load_chime(bundled.CHIME_FILE)
-    end_chime = bundled.load_chime(bundled.END_CHIME_FILE)
     levels = MixLevels(
         speech_db=options.speech_level_db
         if options.speech_level_db is not None
@@ -227,9 +253,14 @@ def prepare_session(
         if options.music_level_db is not None
         else config.music_level_db,
     )
-    for text in step_texts(routine, settings) if eager else first_texts(routine, settings):
-        voice.clip(text)
-    session = Session(routine, settings, voice, music, description, chime, end_chime, levels)
+    for line in step_texts(routine, settings) if eager else first_texts(routine, settings):
+        if isinstance(line, str):
+            voice.clip(line)
+    chime_files = tuple(path for path, _where in own_chimes(config, routine, paths).values())
+    session = Session(
+        routine, settings, voice, music, description, chime, end_chime, levels, recordings,
+        chime_files,
+    )  # fmt: skip
     if eager:
         session.finish_voice()  # the closing summary, whose text depends on the timeline
         session.replan(settings)

@@ -11,6 +11,7 @@ from voiceguide.audioformat import CHANNELS, INT16_FULL_SCALE, db_to_gain
 from voiceguide.mix.envelope import MusicEnvelope
 from voiceguide.mix.plan import Cue, Plan
 from voiceguide.music.stream import MusicStream
+from voiceguide.routine.load import Line
 
 # Soft limiter: linear up to the knee, then a rational curve that approaches the ceiling.
 # Only + * / (exactly rounded), so results never depend on where blocks start.
@@ -47,14 +48,15 @@ class Renderer:
     def __init__(
         self,
         plan: Plan,
-        clip: Callable[[str], np.ndarray],
+        clip: Callable[[Line], np.ndarray],
         chime: np.ndarray,
         end_chime: np.ndarray,
         music: MusicStream | None,
         levels: MixLevels | None = None,
         layers: frozenset[str] = frozenset({"speech", "music", "chimes"}),
     ) -> None:
-        """`clip(text)` gives int16 mono speech; chimes are int16 stereo at the mix rate."""
+        """`clip(line)` gives int16 speech, mono (synthesized) or stereo (a recording); chimes
+        are int16 stereo; all at the mix rate."""
         self.plan = plan
         self.clip = clip
         self.music = music
@@ -107,8 +109,11 @@ class Renderer:
             part = samples[a - cue.start_frame : b - cue.start_frame].astype(np.float32)
             part *= self._speech_gain
             target = mix[a - start : a - start + len(part)]
-            target[:, 0] += part
-            target[:, 1] += part
+            if part.ndim == 2:
+                target += part
+            else:
+                target[:, 0] += part
+                target[:, 1] += part
         else:
             if "chimes" not in self.layers:
                 return

@@ -6,13 +6,13 @@ import os
 import re
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from voiceguide.config import BOUNDS
-from voiceguide.errors import BadInputError, RoutineError, shown
+from voiceguide.errors import BadInputError, RoutineError, one_line, shown
 from voiceguide.reading import decode_text, read_user_file
 from voiceguide.routine.durations import format_minutes, parse_seconds
 from voiceguide.tomlfile import TomlError, parse_toml
@@ -32,6 +32,8 @@ MAX_STEPS = 100
 how much a session can grow beyond its steps' durations (the built-in routine has 6)."""
 MAX_TEXTS = 500
 """Spoken texts in all (steps, cues, intro, closing): each is a clip to synthesize."""
+MAX_PATH_CHARS = 4096
+"""A recording's path: at most PATH_MAX (4096 bytes on Linux)."""
 CUE_KINDS = ("tip", "say")
 BUILTIN_SOURCE = "built-in:"
 """How `Routine.source` starts for a routine shipped with voiceguide (no file of the user's)."""
@@ -55,11 +57,59 @@ class DurationRange:
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A line the routine gives as a sound file (`say_audio`) instead of a text to synthesize.
+
+    Equal by path: one file said in several places is one clip.
+    """
+
+    path: Path
+    """The file: as written in the routine, relative to the routine's folder."""
+    where: str = field(default="", compare=False)
+    """The key that names it (`steps[1].say_audio`), for errors."""
+    line: int | None = field(default=None, compare=False)
+
+    @property
+    def caption(self) -> str:
+        """What the screen shows while it plays (its words are not known)."""
+        return f"[{one_line(self.path.name)}]"
+
+
+Line = str | Recording
+"""A spoken line: a text the speech engine says, or a recording of the routine's."""
+
+
+def caption(line: Line) -> str:
+    """A line as the screen and the events show it."""
+    return line.caption if isinstance(line, Recording) else line
+
+
+@dataclass(frozen=True)
+class ProgramAudio:
+    """The routine's `[audio]` table: recordings of the program's own lines (None, or no
+    step numbers: synthesized) and the routine's own chimes."""
+
+    step_numbers: tuple[Recording, ...] = ()
+    """"Step 2 of 6.", one recording a step."""
+    halfway: Recording | None = None
+    one_minute: Recording | None = None
+    summary: Recording | None = None
+    """In place of "You did 3 steps in 9 minutes."."""
+    chime: Recording | None = None
+    end_chime: Recording | None = None
+
+    def recordings(self) -> list[Recording]:
+        """The spoken ones (the chimes are not lines: a bad chime file is only a warning)."""
+        optional = (self.halfway, self.one_minute, self.summary)
+        return [*self.step_numbers, *(r for r in optional if r is not None)]
+
+
+@dataclass(frozen=True)
 class StepCue:
     """An extra spoken line inside a step, `at_seconds` from its start (negative: from its end)."""
 
     at_seconds: float
-    text: str
+    text: Line
     kind: str = "tip"
 
 
@@ -67,7 +117,7 @@ class StepCue:
 class Step:
     id: str
     title: str
-    say: str
+    say: Line
     duration: DurationRange
     music: bool
     cues: tuple[StepCue, ...] = ()
@@ -79,24 +129,40 @@ class Routine:
     name: str
     title: str
     description: str
-    intro: tuple[str, ...]
-    closing: tuple[str, ...]
+    intro: tuple[Line, ...]
+    closing: tuple[Line, ...]
     steps: tuple[Step, ...]
     source: str
     """Where it came from: a file path, or "built-in:NAME"."""
-    intro_first_run: tuple[str, ...] = ()
+    intro_first_run: tuple[Line, ...] = ()
     """Spoken before the intro on the first session only (what it is, the safety line)."""
     intro_music: bool = False
     counts: bool = True
     """Its sessions count in the pumping log (goal, alternating sides): it has pumping steps
     and does not say `counts = false` (a demo, a practice routine)."""
+    audio: ProgramAudio = ProgramAudio()
+
+    def recordings(self) -> list[Recording]:
+        """Every recording the routine says, each once, in the order of the file."""
+        lines: list[Line] = [*self.intro_first_run, *self.intro]
+        for step in self.steps:
+            lines += [step.say, *(cue.text for cue in step.cues)]
+        lines += self.closing
+        found = [line for line in lines if isinstance(line, Recording)]
+        return list(dict.fromkeys([*found, *self.audio.recordings()]))
 
 
-_TOP_KEYS = {"format", "name", "title", "description", "counts", "intro", "closing", "steps"}
-_SECTION_KEYS = {"say", "first_run", "music"}
-_STEP_KEYS = {"id", "title", "say", "duration", "music", "pumping", "cues"}
+_TOP_KEYS = {
+    "format", "name", "title", "description", "counts", "intro", "closing", "steps", "audio",
+}  # fmt: skip
+AUDIO_SUFFIX = "_audio"
+"""`say_audio` instead of `say`: a recording instead of a text."""
+_SECTION_KEYS = {"say", "say_audio", "first_run", "first_run_audio", "music"}
+_CLOSING_KEYS = {"say", "say_audio"}
+_STEP_KEYS = {"id", "title", "say", "say_audio", "duration", "music", "pumping", "cues"}
 _RANGE_KEYS = {"min", "default", "max"}
-_CUE_KEYS = {"at", "say", "kind"}
+_CUE_KEYS = {"at", "say", "say_audio", "kind"}
+_AUDIO_KEYS = {"step_numbers", "halfway", "one_minute", "summary", "chime", "end_chime"}
 PLACEHOLDERS = ("first", "second")
 """{first} and {second} become the side massaged first and the other one."""
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -107,9 +173,10 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 class _Reader:
     """Walks the parsed TOML, turning every problem into a RoutineError with the key path."""
 
-    def __init__(self, source: str, text: str) -> None:
+    def __init__(self, source: str, text: str, folder: Path) -> None:
         self.source = source
         self.text = text
+        self.folder = folder
         self.spoken_chars = 0
         self.spoken_texts = 0
 
@@ -141,6 +208,61 @@ class _Reader:
         if not isinstance(items, list) or not all(isinstance(i, str) and i.strip() for i in items):
             raise self.fail(where, "expected text or a list of texts")
         return tuple(self.spoken(self.checked_text(i, where), where) for i in items)
+
+    def recording(self, value: object, where: str) -> Recording:
+        """A sound file's path, relative to the routine's folder (`~` is the home folder)."""
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, "expected the path of a sound file")
+        if len(value) > MAX_PATH_CHARS:
+            raise self.fail(where, f"a path of more than {MAX_PATH_CHARS} characters")
+        control = _CONTROL.search(value)
+        if control:
+            raise self.fail(where, f"control character \\x{ord(control.group()):02x} in the path")
+        try:
+            written = Path(value).expanduser()
+        except RuntimeError:  # ~name of a user who does not exist
+            raise self.fail(where, f"{shown(value)}: no such user's home folder") from None
+        # Absolute (not resolved: a link stays a link), so every message shows where it is.
+        path = Path(os.path.abspath(self.folder / written))
+        # The line is found by the key path without an index ("intro.say_audio").
+        return Recording(path, where, _line_of(self.text, re.sub(r"\[\d+\]$", "", where)))
+
+    def said(
+        self, table: dict[str, Any], key: str, where: str, *, required: bool, single: bool = False
+    ) -> tuple[Line, ...]:
+        """The lines of `key` (text or a list of texts) or of `key_audio` (a path or a list
+        of paths), counted against the routine's limits; both at once is an error. `single`:
+        one text or one path, no list (a step's or a cue's `say`)."""
+        audio_key = key + AUDIO_SUFFIX
+        path = f"{where}.{key}" if where else key
+        audio_path = path + AUDIO_SUFFIX
+        if key in table and audio_key in table:
+            raise self.fail(where, f"give {key!r} or {audio_key!r}, not both")
+        if key in table:
+            if single:
+                return (self.spoken(self.text_value(table, key, where, required=True), path),)
+            return self.lines(table[key], path)
+        if audio_key not in table:
+            if required:
+                raise self.fail(where, f"missing {key!r} (or {audio_key!r})")
+            return ()
+        value = table[audio_key]
+        many = isinstance(value, list) and not single
+        items = value if many else [value]
+        if not items:
+            raise self.fail(audio_path, "expected the path of a sound file, or a list of them")
+        found: list[Line] = []
+        for index, item in enumerate(items):
+            item_where = f"{audio_path}[{index}]" if many else audio_path
+            found.append(self.counted(self.recording(item, item_where), item_where))
+        return tuple(found)
+
+    def counted(self, recording: Recording, where: str) -> Recording:
+        """A recording counts as one of the routine's spoken texts (each is a clip)."""
+        self.spoken_texts += 1
+        if self.spoken_texts > MAX_TEXTS:
+            raise self.fail(where, f"the routine has more than {MAX_TEXTS} spoken texts")
+        return recording
 
     def spoken(self, text: str, where: str) -> str:
         """`text`, counted against the routine's limits on speech."""
@@ -214,14 +336,17 @@ class _Reader:
         return DurationRange.fixed(self.seconds(value, where))
 
 
-def parse_routine(text: str, source: str, name: str) -> Routine:
-    """Validate routine TOML text; `source` names the file in every error."""
+def parse_routine(text: str, source: str, name: str, folder: Path | None = None) -> Routine:
+    """Validate routine TOML text; `source` names the file in every error.
+
+    Recordings' paths are relative to `folder` (by default the folder of the file `source`).
+    """
     text = text.removeprefix("\ufeff")  # a BOM, as an editor on Windows writes
     try:
         data = parse_toml(text)
     except TomlError as err:
         raise RoutineError(source, "", err.problem, err.line) from None
-    reader = _Reader(source, text)
+    reader = _Reader(source, text, Path(source).parent if folder is None else folder)
     top = reader.table(data, "", _TOP_KEYS)
     version = top.get("format")
     # `format = true` and `format = 1.0` equal 1 in Python; only the integer 1 is the format.
@@ -232,14 +357,10 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
     title = reader.text_value(top, "title", "", required=True)
     description = reader.text_value(top, "description", "", required=False)
     intro_table = reader.table(top.get("intro", {}), "intro", _SECTION_KEYS)
-    closing_table = reader.table(top.get("closing", {}), "closing", {"say"})
-    intro = reader.lines(intro_table["say"], "intro.say") if "say" in intro_table else ()
-    first_run = (
-        reader.lines(intro_table["first_run"], "intro.first_run")
-        if "first_run" in intro_table
-        else ()
-    )
-    closing = reader.lines(closing_table["say"], "closing.say") if "say" in closing_table else ()
+    closing_table = reader.table(top.get("closing", {}), "closing", _CLOSING_KEYS)
+    intro = reader.said(intro_table, "say", "intro", required=False)
+    first_run = reader.said(intro_table, "first_run", "intro", required=False)
+    closing = reader.said(closing_table, "say", "closing", required=False)
     raw_steps = top.get("steps")
     if not raw_steps:
         raise reader.fail("steps", "the routine has no steps")
@@ -256,6 +377,7 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
             raise reader.fail(f"steps[{index}].id", f"duplicate step id {step.id!r}")
         seen.add(step.id)
     _check_session_length(reader, steps)
+    audio = _read_audio(reader, top.get("audio", {}), len(steps))
     return Routine(
         name=display_name,
         title=title,
@@ -267,6 +389,41 @@ def parse_routine(text: str, source: str, name: str) -> Routine:
         intro_first_run=first_run,
         intro_music=reader.flag(intro_table, "music", "intro", False),
         counts=reader.flag(top, "counts", "", True) and any(s.pumping for s in steps),
+        audio=audio,
+    )
+
+
+def _read_audio(reader: _Reader, raw: object, step_count: int) -> ProgramAudio:
+    """The `[audio]` table: recordings of the program's own lines, and the routine's chimes."""
+    table = reader.table(raw, "audio", _AUDIO_KEYS)
+
+    def one(key: str) -> Recording | None:
+        if key not in table:
+            return None
+        return reader.counted(reader.recording(table[key], f"audio.{key}"), f"audio.{key}")
+
+    numbers: tuple[Recording, ...] = ()
+    if "step_numbers" in table:
+        raw_numbers = table["step_numbers"]
+        if not isinstance(raw_numbers, list) or len(raw_numbers) != step_count:
+            raise reader.fail(
+                "audio.step_numbers",
+                f"expected a list of {step_count} sound files, one for each step",
+            )
+        numbers = tuple(
+            reader.counted(reader.recording(item, f"audio.step_numbers[{i}]"), "audio")
+            for i, item in enumerate(raw_numbers)
+        )
+    chimes = {
+        key: reader.recording(table[key], f"audio.{key}") if key in table else None
+        for key in ("chime", "end_chime")
+    }
+    return ProgramAudio(
+        step_numbers=numbers,
+        halfway=one("halfway"),
+        one_minute=one("one_minute"),
+        summary=one("summary"),
+        **chimes,
     )
 
 
@@ -276,7 +433,7 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
     if not _ID.match(step_id):
         raise reader.fail(f"{where}.id", "use lower-case letters, digits, '-' or '_'")
     title = reader.text_value(table, "title", where, required=True)
-    say = reader.spoken(reader.text_value(table, "say", where, required=True), f"{where}.say")
+    (say,) = reader.said(table, "say", where, required=True, single=True)
     if "duration" not in table:
         raise reader.fail(where, "missing 'duration'")
     duration = reader.duration(table["duration"], f"{where}.duration")
@@ -289,9 +446,7 @@ def _read_step(reader: _Reader, raw: object, where: str) -> Step:
     for index, raw_cue in enumerate(raw_cues):
         cue_where = f"{where}.cues[{index}]"
         cue = reader.table(raw_cue, cue_where, _CUE_KEYS)
-        text = reader.spoken(
-            reader.text_value(cue, "say", cue_where, required=True), f"{cue_where}.say"
-        )
+        (text,) = reader.said(cue, "say", cue_where, required=True, single=True)
         kind = cue.get("kind", "tip")
         if kind not in CUE_KINDS:
             raise reader.fail(f"{cue_where}.kind", f"expected one of {', '.join(CUE_KINDS)}")
@@ -361,13 +516,20 @@ def texts_saying(routine: Routine, phrase: str) -> list[str]:
     """Where the routine's spoken texts contain `phrase` (as whole words, any case): a wake
     phrase the program says itself could be heard as a command."""
     pattern = re.compile(rf"\b{re.escape(' '.join(phrase.split()))}\b", re.IGNORECASE)
-    places = [(f"intro.say[{i}]", text) for i, text in enumerate(routine.intro)]
+    places: list[tuple[str, Line]] = [
+        (f"intro.say[{i}]", text) for i, text in enumerate(routine.intro)
+    ]
     places += [(f"intro.first_run[{i}]", text) for i, text in enumerate(routine.intro_first_run)]
     for index, step in enumerate(routine.steps):
         places += [(f"steps[{index}].title", step.title), (f"steps[{index}].say", step.say)]
         places += [(f"steps[{index}].cues[{c}].say", cue.text) for c, cue in enumerate(step.cues)]
     places += [(f"closing.say[{i}]", text) for i, text in enumerate(routine.closing)]
-    return [f"{routine.source}: {where}" for where, text in places if pattern.search(text)]
+    # A recording's words are not known: only texts are searched.
+    return [
+        f"{routine.source}: {where}"
+        for where, text in places
+        if isinstance(text, str) and pattern.search(text)
+    ]
 
 
 def builtin_names() -> list[str]:
@@ -378,8 +540,11 @@ def builtin_names() -> list[str]:
 
 
 def load_builtin(name: str) -> Routine:
-    resource = resources.files("voiceguide.routine") / "builtin" / f"{name}.toml"
-    return parse_routine(resource.read_text(encoding="utf-8"), f"{BUILTIN_SOURCE}{name}", name)
+    folder = resources.files("voiceguide.routine") / "builtin"
+    resource = folder / f"{name}.toml"
+    text = resource.read_text(encoding="utf-8")
+    base = folder if isinstance(folder, Path) else None
+    return parse_routine(text, f"{BUILTIN_SOURCE}{name}", name, base)
 
 
 def load_file(path: Path) -> Routine:

@@ -1,4 +1,4 @@
-"""Sample-rate conversion of short clips (speech) to the mix rate, by soxr."""
+"""Sample-rate conversion of short clips (speech, recordings) to the mix rate, by soxr."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from voiceguide.audioformat import MIX_RATE_HZ
 
 
 def to_mix_rate(samples: np.ndarray, rate_hz: int) -> np.ndarray:
-    """Mono float samples at any `rate_hz` -> mono float64 at the mix rate, same length in time.
+    """Float samples at any `rate_hz` -> float64 at the mix rate, same length in time: mono
+    (frames,) or (frames, channels), each channel on its own.
 
     soxr "HQ" keeps images and aliases far below 16-bit noise and is several times faster than
     the windowed-sinc filter it replaced (bench/resample.py; figures in BENCHMARKS.md).

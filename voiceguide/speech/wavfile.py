@@ -1,4 +1,4 @@
-"""Mono 16-bit WAV files of spoken clips: how many frames, read as floats, written whole."""
+"""16-bit WAV files of clips (spoken, recorded): how many frames, read as floats, written whole."""
 
 from __future__ import annotations
 
@@ -43,10 +43,16 @@ def read_wav_mono(path: Path) -> tuple[np.ndarray, int]:
 
 def write_wav_mono(path: Path, samples_int16: np.ndarray, rate_hz: int) -> None:
     """Write a clip to the cache whole or not at all (voiceguide.files), user-only (0600)."""
+    write_wav(path, samples_int16, rate_hz)
+
+
+def write_wav(path: Path, samples_int16: np.ndarray, rate_hz: int) -> None:
+    """As `write_wav_mono`, for mono (frames,) or interleaved (frames, channels) samples."""
+    channels = 1 if samples_int16.ndim == 1 else samples_int16.shape[1]
     with PendingFile(path, mode=PRIVATE_MODE, owned=True, cache=True, suffix=".wav") as pending:
         assert pending.temp is not None
         with wave.open(str(pending.temp), "wb") as wav:
-            wav.setnchannels(1)
+            wav.setnchannels(channels)
             wav.setsampwidth(2)
             wav.setframerate(rate_hz)
             wav.writeframes(samples_int16.astype("<i2").tobytes())
