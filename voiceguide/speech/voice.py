@@ -17,6 +17,7 @@ from voiceguide.errors import VoiceError, VoiceguideError, from_os_error
 from voiceguide.files import remove_stale_temps_in
 from voiceguide.speech.engines import ESPEAK_VOICED, SpeechEngine, engine_version, make_engine
 from voiceguide.speech.espeak import EspeakEngine
+from voiceguide.speech.hibari_engine import HibariEngine
 from voiceguide.speech.resample import to_mix_rate
 from voiceguide.speech.wavfile import read_wav_mono, write_wav_mono
 from voiceguide.speech.workfolder import WorkFolder, remove_stale_work
@@ -129,9 +130,8 @@ class Voice:
                     self._engine = make_engine(
                         self.settings.engine, self.settings.voice, self.settings.rate_wpm
                     )
-                start = getattr(self._engine, "start", None)
-                if start is not None:
-                    start()
+                if isinstance(self._engine, HibariEngine):  # the others start in no time
+                    self._engine.preload()
             except VoiceError:
                 pass  # the first clip tries again, and warns
 
