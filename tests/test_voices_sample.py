@@ -6,6 +6,7 @@ import wave
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from voiceguide.audioformat import MIX_RATE_HZ
 
@@ -79,3 +80,23 @@ def test_an_unknown_engine_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown speech engine 'festival' (choices: hibari,")
     assert not (tmp_path / "x.wav").exists()
+
+
+@pytest.mark.sound
+def test_voices_say_plays_the_sample_on_the_sound_output(pulse_env, tmp_path: Path) -> None:
+    """Without -o the sample is played: the private server's monitor hears the same clip."""
+    from soundserver import Recorder
+
+    written = tmp_path / "x.wav"
+    made = invoke("voices", "--say", "Step 2 of 6", "--engine", "espeak-ng", "-o", written)
+    assert made.returncode == 0, made.stderr
+    with Recorder(pulse_env) as recording:
+        result = invoke("voices", "--say", "Step 2 of 6", "--engine", "espeak-ng")
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.startswith("said: ")
+    heard = recording.frames()
+    loud = np.flatnonzero(np.abs(heard.astype(np.int32)).max(axis=1) > 100)
+    expected, _ = read_wav(written)
+    assert len(loud) > 0
+    heard_seconds = (loud[-1] - loud[0]) / MIX_RATE_HZ
+    assert abs(heard_seconds - len(expected) / MIX_RATE_HZ) < 0.2
