@@ -196,3 +196,18 @@ def test_the_engine_loads_once_for_many_clips(tmp_path: Path) -> None:
     finally:
         engine.close()
     assert engine._process is None
+
+
+@pytest.mark.parametrize("args", [("--help",), ("voices",), ("routines", "show", "demo")])
+def test_commands_that_make_no_clip_never_import_the_natural_voice(args: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "voiceguide", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "voiceguide.cli" in imported or args == ("--help",)
+    assert not {"hibari", "onnxruntime"} & {name.split(".")[0] for name in imported}
