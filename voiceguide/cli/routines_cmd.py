@@ -197,12 +197,14 @@ def voices(
         from voiceguide.output.simpleaudio import SimpleaudioSink
 
         sink = SimpleaudioSink()
-    seconds = say_sample(settings, context.paths.voice_cache_dir, say, sink)
+    seconds, fell_back = say_sample(settings, context.paths.voice_cache_dir, say, sink)
     where = f"wrote {output}" if output is not None else "said"
-    context.err.print(
-        f"{where}: {seconds:.1f} s, {settings.engine}, voice {_voice_name(settings)}",
-        markup=False,
+    spoken_by = (
+        f"espeak-ng instead of {settings.engine}"
+        if fell_back
+        else f"{settings.engine}, voice {_voice_name(settings)}"
     )
+    context.err.print(f"{where}: {seconds:.1f} s, {spoken_by}", markup=False)
 
 
 def _voice_name(settings: VoiceSettings) -> str:
@@ -232,6 +234,7 @@ def _sample_text(text: str) -> str:
 
 
 def _list_voices(ctx: typer.Context) -> None:
+    """One table per engine's voices (espeak-ng's serve pyttsx3 too), the default marked."""
     from rich.table import Table
 
     from voiceguide.speech import hibari_engine
@@ -239,11 +242,18 @@ def _list_voices(ctx: typer.Context) -> None:
 
     context = app_context(ctx)
     rows = voice_rows(context.config.speech_engine, context.config.voice)
-    table = Table("voice", "name", "engine", "", box=None, pad_edge=False)
-    for row in rows:
-        table.add_row(row.voice, row.name, row.engines, "(default)" if row.default else "")
-    context.out.print(table)
-    context.out.print("espeak-ng's voices are pyttsx3's too (--engine pyttsx3).", markup=False)
+    headings = {
+        hibari_engine.NAME: f"{hibari_engine.NAME}, the natural voice (--engine hibari):",
+        "espeak-ng": "espeak-ng (--engine pyttsx3 or espeak-ng):",
+    }
+    for engine, heading in headings.items():
+        table = Table("voice", "name", "", box=None, pad_edge=False)
+        for row in rows:
+            if row.engines == engine:
+                table.add_row(row.voice, row.name, "(default)" if row.default else "")
+        if table.row_count:
+            context.out.print(heading, markup=False)
+            context.out.print(table)
     if not hibari_engine.installed():
         context.out.print(
             f"The natural voice ({hibari_engine.NAME}) is not installed:"

@@ -58,8 +58,11 @@ def stereo(clip: np.ndarray) -> np.ndarray:
     return np.repeat(clip[:, np.newaxis], CHANNELS, axis=1)
 
 
-def say_sample(settings: VoiceSettings, cache_dir: Path, text: str, sink: Sink) -> float:
-    """Say `text` with `settings` into `sink` (the speakers or a file); its seconds.
+def say_sample(
+    settings: VoiceSettings, cache_dir: Path, text: str, sink: Sink
+) -> tuple[float, bool]:
+    """Say `text` with `settings` into `sink` (the speakers or a file): its seconds, and
+    whether the espeak-ng command said it because the engine failed (warned about).
 
     The clip goes through the voice cache as a session's do: a sample of a routine's
     sentence is the very clip the session plays.
@@ -67,6 +70,7 @@ def say_sample(settings: VoiceSettings, cache_dir: Path, text: str, sink: Sink) 
     voice = Voice(settings, cache_dir)
     try:
         clip = voice.clip(text)
+        fell_back = voice.fell_back
     finally:
         voice.close()
     frames = stereo(clip)
@@ -77,4 +81,4 @@ def say_sample(settings: VoiceSettings, cache_dir: Path, text: str, sink: Sink) 
         sink.abort()
         raise
     sink.close()
-    return len(clip) / MIX_RATE_HZ
+    return len(clip) / MIX_RATE_HZ, fell_back

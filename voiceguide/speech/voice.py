@@ -105,6 +105,11 @@ class Voice:
         remove_stale_temps_in(cache_dir)  # clips being written when a run was killed
 
     @property
+    def fell_back(self) -> bool:
+        """Whether the engine failed and the espeak-ng command speaks instead (warned once)."""
+        return self._engine_failed
+
+    @property
     def synthesized(self) -> int:
         """How many clips this voice has made (not read from the cache) so far."""
         return self._count
