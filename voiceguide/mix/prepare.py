@@ -231,7 +231,7 @@ def prepare_session(
     voice = Voice(chosen, paths.voice_cache_dir)
     texts = step_texts(routine, settings) if eager else first_texts(routine, settings)
     if any(voice.ready_frames(text) is None for text in texts):
-        voice.start_engine()  # loads (the natural voice: half a second) while the rest is set up
+        voice.start_engine()  # the natural voice loads (about a second) while the rest is set up
     music, description = music_stream(config, options, paths, warn)
     chime = bundled.load_chime(bundled.CHIME_FILE)
     end_chime = bundled.load_chime(bundled.END_CHIME_FILE)
