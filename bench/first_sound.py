@@ -22,9 +22,13 @@ table shows it and the startup latency without it. Baselines, same run: `python 
 `python -c "import voiceguide.cli"`; with `--baseline DIR`, also every figure for another
 checkout (its own .venv), the two taking turns run by run.
 
-Targets (issue 3): <= 1.0 s cold, <= 0.5 s warm (the "house" issue: <= 0.45 s warm).
+`--engine NAME` passes `--engine NAME` to `start` (each tree's venv must have that engine:
+hibari, the natural voice, needs `make natural`); by default, the engine `start` chooses.
 
-    .venv/bin/python bench/first_sound.py [--reps N] [--quick] [--baseline DIR]
+Targets (issue 3): <= 1.0 s cold, <= 0.5 s warm (the "house" issue: <= 0.45 s warm); the
+same for the natural voice (issue 12: <= 1.0 s cold, <= 0.5 s warm).
+
+    .venv/bin/python bench/first_sound.py [--reps N] [--quick] [--baseline DIR] [--engine E]
 """
 
 from __future__ import annotations
@@ -98,7 +102,7 @@ def python_env(bytecode: str, pycache: Path) -> dict[str, str]:
 
 
 def time_to_first_sound(
-    server: object, home: Path, tree: Tree, base_env: dict[str, str]
+    server: object, home: Path, tree: Tree, base_env: dict[str, str], engine: str | None = None
 ) -> dict[str, float]:
     """Launch `voiceguide start --routine demo`, wait for sound, stop it with SIGINT."""
     from soundserver import Recorder
@@ -107,7 +111,15 @@ def time_to_first_sound(
     with Recorder(server) as recording:  # type: ignore[arg-type]
         launched = time.monotonic()
         process = subprocess.Popen(
-            [tree.python, "-m", "voiceguide", "start", "--routine", "demo"],
+            [
+                tree.python,
+                "-m",
+                "voiceguide",
+                "start",
+                "--routine",
+                "demo",
+                *(["--engine", engine] if engine else []),
+            ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -143,11 +155,21 @@ def time_to_first_sound(
     return {"seconds": recording.time_of(frame) - launched, "cpu_seconds": cpu}
 
 
-def planned_lead_in(home: Path, tree: Tree) -> float:
+def planned_lead_in(home: Path, tree: Tree, engine: str | None = None) -> float:
     """Seconds from the start of the demo's plan to its first frame above the threshold."""
     out = home / "demo.wav"
     done = subprocess.run(
-        [tree.python, "-m", "voiceguide", "render", "--routine", "demo", "-o", str(out)],
+        [
+            tree.python,
+            "-m",
+            "voiceguide",
+            "render",
+            "--routine",
+            "demo",
+            "-o",
+            str(out),
+            *(["--engine", engine] if engine else []),
+        ],
         env={**os.environ, **voiceguide_env(home)},
         cwd=tree.root,
         capture_output=True,
@@ -177,6 +199,7 @@ def main() -> None:
     parser.add_argument(
         "--bytecode", choices=[*BYTECODE, "both"], default="both", help="see the docstring"
     )
+    parser.add_argument("--engine", help="the speech engine `start` uses (default: its own)")
     args = parser.parse_args()
     reps = args.reps or (2 if args.quick else 5)
     variants = [CURRENT.with_path(args.with_path)] if args.with_path else []
@@ -188,7 +211,8 @@ def main() -> None:
 
     load_before = load_average()
     print(
-        f"voiceguide start --routine demo, first sound; x{reps}; {', '.join(modes)};"
+        f"voiceguide start --routine demo, first sound; engine {args.engine or '(default)'};"
+        f" x{reps}; {', '.join(modes)};"
         f" {' vs '.join(t.label for t in trees)}; load {load_before:.2f}",
         flush=True,
     )
@@ -210,7 +234,9 @@ def main() -> None:
         for tree in trees:  # untimed: fills each compiled tree's bytecode cache
             for mode in modes:
                 if mode == "compiled":
-                    time_to_first_sound(server, folder / "warm-up", tree, envs[tree.label, mode])
+                    time_to_first_sound(
+                        server, folder / "warm-up", tree, envs[tree.label, mode], args.engine
+                    )
                     remove(folder / "warm-up")
         for index in range(reps):
             order = trees if index % 2 == 0 else trees[::-1]  # A B, then B A: no fixed order
@@ -228,7 +254,7 @@ def main() -> None:
                     home = folder / f"home-{index}-{mode}-{t_index}"
                     env = envs[tree.label, mode]
                     for state in ("cold", "warm"):
-                        run = time_to_first_sound(server, home, tree, env)
+                        run = time_to_first_sound(server, home, tree, env, args.engine)
                         runs.setdefault((tree.label, mode, state), []).append(run)
                     cold, warm = (
                         runs[tree.label, mode, k][-1]["seconds"] for k in ("cold", "warm")
@@ -236,7 +262,7 @@ def main() -> None:
                     print(f"  {tree.label:>16} {mode:>8}: cold {cold:.3f} s, warm {warm:.3f} s",
                           flush=True)  # fmt: skip
                     if index == reps - 1 and tree.label not in lead_in:
-                        lead_in[tree.label] = planned_lead_in(home, tree)
+                        lead_in[tree.label] = planned_lead_in(home, tree, args.engine)
                     remove(home)
             loads.append(load_average())
     finally:
@@ -304,8 +330,9 @@ def main() -> None:
                         verdict(warm_s <= TARGET_WARM)])  # fmt: skip
     print_table("Targets (this checkout)", ["target", "measured", "verdict"], targets)
     path = write_result(
-        "first_sound",
+        f"first_sound-{args.engine}" if args.engine else "first_sound",
         {
+            "engine": args.engine,
             "trees": {t.label: str(t.root) for t in trees},
             "runs": {" | ".join(key): value for key, value in runs.items()},
             "ratios_current_over_baseline": ratios,

@@ -60,12 +60,34 @@ def test_a_missing_import_file_is_one_plain_line(tmp_path: Path) -> None:
 
 
 def test_voices_name_each_voice_once_and_mark_the_default() -> None:
+    from voiceguide.speech import hibari_engine
+
     result = invoke("voices")
     assert result.returncode == 0, result.stderr
-    rows = [line.split()[0] for line in result.stdout.splitlines()[1:] if line.strip()]
+    lines = result.stdout.splitlines()
+    assert lines[0] == "espeak-ng (--engine pyttsx3 or espeak-ng):" or hibari_engine.installed()
+    headings = [line for line in lines if line.endswith(":")]
+    assert len(headings) == (2 if hibari_engine.installed() else 1)
+    rows = [
+        line.split()[0]
+        for line in lines
+        if line.strip() and line not in headings and not line.startswith(("The ", "voice "))
+    ]
     assert len(rows) == len(set(rows))
     (default,) = [line for line in result.stdout.splitlines() if "(default)" in line]
-    assert default.split()[0] == "en-gb"
+    # The natural voice when its extra is installed, else espeak-ng's own default voice.
+    assert default.split()[0] == ("heart" if hibari_engine.installed() else "en-gb")
+    assert ("not installed" in result.stdout) != hibari_engine.installed()
+
+
+def test_voices_mark_the_voice_of_the_settings_as_the_default(voiceguide_home: Path) -> None:
+    (voiceguide_home / "config").mkdir(parents=True, exist_ok=True)
+    (voiceguide_home / "config" / "config.toml").write_text('voice = "en-us"\n')
+    result = invoke("voices")
+    assert result.returncode == 0, result.stderr
+    (default,) = [line for line in result.stdout.splitlines() if "(default)" in line]
+    assert default.split()[0] == "en-us"
+    assert result.stdout.index("espeak-ng (--engine") < result.stdout.index(default)
 
 
 def test_routines_show_says_the_sides_not_the_placeholders() -> None:

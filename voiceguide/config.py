@@ -23,7 +23,8 @@ class Config:
     """Defaults for every command; command-line options override them."""
 
     voice: str | None = None
-    speech_engine: str = "pyttsx3"
+    speech_engine: str | None = None
+    """None: the natural voice when its extra is installed, else pyttsx3 (speech/engines.py)."""
     rate_wpm: int = 150
     speech_level_db: float = 0.0
     music_level_db: float = 0.0

@@ -44,10 +44,14 @@ class SessionFlags:
         None, "--seed", help="Shuffle with this seed (replays a shuffled session)."
     )
     voice: str | None = _flag(
-        None, "--voice", help="espeak-ng voice, e.g. en-us (see `voiceguide voices`)."
+        None,
+        "--voice",
+        help="Voice, e.g. en-us (see `voiceguide voices`).",
     )
     engine: str | None = _flag(
-        None, "--engine", help="Speech engine: pyttsx3 (default) or espeak-ng."
+        None,
+        "--engine",
+        help="Speech engine: hibari, pyttsx3 or espeak-ng.",
     )
     rate: int | None = _flag(
         None, "--rate", help="Speaking rate in words per minute (default 150)."

@@ -10,7 +10,9 @@ import typer
 from voiceguide.cli.context import app_context
 
 if TYPE_CHECKING:
+    from voiceguide.output.base import Sink
     from voiceguide.routine.load import Routine
+    from voiceguide.speech.voice import VoiceSettings
 
 app = typer.Typer(
     help=(
@@ -151,17 +153,117 @@ def show(
         )
 
 
-def voices(ctx: typer.Context) -> None:
-    """List the espeak-ng voices usable with --voice."""
+def voices(
+    ctx: typer.Context,
+    say: str | None = typer.Option(
+        None, "--say", help='Say this with the chosen voice, e.g. --say "Step 2 of 6".'
+    ),
+    engine: str | None = typer.Option(
+        None, "--engine", help="The engine for --say: hibari, pyttsx3 or espeak-ng."
+    ),
+    voice: str | None = typer.Option(None, "--voice", help="The voice for --say (see the list)."),
+    rate: int | None = typer.Option(None, "--rate", help="Words per minute for --say."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the --say sample to this .wav/.mp3/.ogg/.flac file."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite the -o file if it exists."),
+) -> None:
+    """List the speech engines and their voices, and mark the default.
+
+    With --say, say a sample (or write it to a file with -o), to choose a voice by ear.
+    --engine, --voice and --rate default to your settings, as for `start`.
+    """
+    from voiceguide.config import BOUNDS
+    from voiceguide.errors import BadInputError
+
+    context = app_context(ctx)
+    config = context.config
+    if say is None:
+        for option, given in (("--engine", engine), ("--voice", voice), ("--rate", rate),
+                              ("-o", output)):  # fmt: skip
+            if given is not None:
+                raise BadInputError(f"{option} goes with --say")
+        _list_voices(ctx)
+        return
+    if rate is not None:
+        BOUNDS["rate_wpm"].check(rate, "--rate")
+    from voiceguide.cli.console import warn
+    from voiceguide.mix.prepare import SessionOptions, check_voice_settings, voice_settings
+    from voiceguide.speech.sample import say_sample
+
+    say = _sample_text(say)
+    settings = voice_settings(
+        config, SessionOptions(voice=voice, speech_engine=engine, rate_wpm=rate)
+    )
+    check_voice_settings(settings, warn)
+    if output is not None:
+        from voiceguide.output.file import FileSink
+
+        sink: Sink = FileSink(output, force=force)
+    else:
+        from voiceguide.output.simpleaudio import SimpleaudioSink
+
+        sink = SimpleaudioSink()
+    seconds, fell_back = say_sample(settings, context.paths.voice_cache_dir, say, sink)
+    where = f"wrote {output}" if output is not None else "said"
+    spoken_by = (
+        f"espeak-ng instead of {settings.engine}"
+        if fell_back
+        else f"{settings.engine}, voice {_voice_name(settings)}"
+    )
+    context.err.print(f"{where}: {seconds:.1f} s, {spoken_by}", markup=False)
+
+
+def _voice_name(settings: VoiceSettings) -> str:
+    """The voice as `voices` lists it (the engine's own default when none was chosen)."""
+    from voiceguide.speech import hibari_engine
+
+    if settings.voice:
+        return settings.voice
+    return hibari_engine.DEFAULT_VOICE if settings.engine == hibari_engine.NAME else "default"
+
+
+def _sample_text(text: str) -> str:
+    """`text` with its whitespace folded; BadInputError for what no routine could say."""
+    import unicodedata
+
+    from voiceguide.errors import BadInputError
+    from voiceguide.routine.load import MAX_TEXT_CHARS
+
+    folded = " ".join(text.split())
+    if not folded:
+        raise BadInputError("--say: nothing to say")
+    if len(folded) > MAX_TEXT_CHARS:
+        raise BadInputError(f"--say: at most {MAX_TEXT_CHARS:,} characters")
+    if any(unicodedata.category(c) == "Cc" for c in folded):
+        raise BadInputError("--say: control character in the text")
+    return folded
+
+
+def _list_voices(ctx: typer.Context) -> None:
+    """One table per engine's voices (espeak-ng's serve pyttsx3 too), the default marked."""
     from rich.table import Table
 
-    from voiceguide.errors import VoiceError
-    from voiceguide.speech.espeak import list_voices
+    from voiceguide.speech import hibari_engine
+    from voiceguide.speech.sample import voice_rows
 
-    voices = list_voices()
-    if not voices:
-        raise VoiceError("espeak-ng lists no voices: is it installed? (apt-get install espeak-ng)")
-    table = Table("voice", "name", "", box=None, pad_edge=False)
-    for identifier, name, default in voices:
-        table.add_row(identifier, name, "(default)" if default else "")
-    app_context(ctx).out.print(table)
+    context = app_context(ctx)
+    rows = voice_rows(context.config.speech_engine, context.config.voice)
+    headings = {
+        hibari_engine.NAME: f"{hibari_engine.NAME}, the natural voice (--engine hibari):",
+        "espeak-ng": "espeak-ng (--engine pyttsx3 or espeak-ng):",
+    }
+    for engine, heading in headings.items():
+        table = Table("voice", "name", "", box=None, pad_edge=False)
+        for row in rows:
+            if row.engines == engine:
+                table.add_row(row.voice, row.name, "(default)" if row.default else "")
+        if table.row_count:
+            context.out.print(heading, markup=False)
+            context.out.print(table)
+    if not hibari_engine.installed():
+        context.out.print(
+            f"The natural voice ({hibari_engine.NAME}) is not installed:"
+            f" {hibari_engine.INSTALL_HINT}",
+            markup=False,
+        )

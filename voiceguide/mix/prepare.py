@@ -28,6 +28,8 @@ from voiceguide.music.track import Track
 from voiceguide.paths import Paths
 from voiceguide.routine.load import BUILTIN_SOURCE, Line, Recording, Routine, resolve
 from voiceguide.sides import SIDE_CHOICES, SIDES
+from voiceguide.speech import hibari_engine
+from voiceguide.speech.engines import NATURAL, choose_engine
 from voiceguide.speech.espeak import check_voice
 from voiceguide.speech.recorded import load_recordings
 from voiceguide.speech.voice import Voice, VoiceSettings
@@ -133,11 +135,28 @@ class Session:
 
 
 def voice_settings(config: Config, options: SessionOptions) -> VoiceSettings:
+    """The engine, voice and rate: the options, then config.toml, then the defaults."""
+    voice = options.voice if options.voice is not None else config.voice
     return VoiceSettings(
-        engine=options.speech_engine or config.speech_engine,
-        voice=options.voice if options.voice is not None else config.voice,
+        engine=choose_engine(options.speech_engine or config.speech_engine, voice),
+        voice=voice,
         rate_wpm=options.rate_wpm or config.rate_wpm,
     )
+
+
+def check_voice_settings(chosen: VoiceSettings, warn: Warn) -> None:
+    """BadInputError for a voice the engine does not have; a warning for one of another
+    language than the routine's English."""
+    if chosen.engine == NATURAL:
+        hibari_engine.check_voice(chosen.voice)
+        return
+    if chosen.voice:
+        language = check_voice(chosen.voice)
+        if language is not None and not language.lower().startswith("en"):
+            warn(
+                f"voice {chosen.voice!r} speaks {language}; the routine's words are English and"
+                " will be read with that language's sounds (see `voiceguide voices`)"
+            )
 
 
 def plan_settings(config: Config, options: SessionOptions) -> PlanSettings:
@@ -233,17 +252,15 @@ def prepare_session(
     routine = resolve(options.routine or config.routine, paths.routines_dir)
     settings = plan_settings(config, options)
     chosen = voice_settings(config, options)
-    if chosen.voice:
-        language = check_voice(chosen.voice)
-        if language is not None and not language.lower().startswith("en"):
-            warn(
-                f"voice {chosen.voice!r} speaks {language}; the routine's words are English and"
-                " will be read with that language's sounds (see `voiceguide voices`)"
-            )
+    check_voice_settings(chosen, warn)
     # The routine's recordings first: a bad one stops everything before any other work.
     recordings = load_recordings(routine, paths.clip_cache_dir)
     chime, end_chime = session_chimes(config, routine, paths, warn)
     voice = Voice(chosen, paths.voice_cache_dir)
+    lines = step_texts(routine, settings) if eager else first_texts(routine, settings)
+    texts = [line for line in lines if isinstance(line, str)]
+    if any(voice.ready_frames(text) is None for text in texts):
+        voice.start_engine()  # the natural voice loads (about a second) while the rest is set up
     music, description = music_stream(config, options, paths, warn)
     levels = MixLevels(
         speech_db=options.speech_level_db
@@ -253,9 +270,8 @@ def prepare_session(
         if options.music_level_db is not None
         else config.music_level_db,
     )
-    for line in step_texts(routine, settings) if eager else first_texts(routine, settings):
-        if isinstance(line, str):
-            voice.clip(line)
+    for text in texts:
+        voice.clip(text)
     chime_files = tuple(path for path, _where in own_chimes(config, routine, paths).values())
     session = Session(
         routine, settings, voice, music, description, chime, end_chime, levels, recordings,

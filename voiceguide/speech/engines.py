@@ -1,4 +1,4 @@
-"""Text-to-speech engines by name: pyttsx3 (in a spawned worker) and the espeak-ng command."""
+"""Text-to-speech engines by name: hibari (the natural voice, an extra), pyttsx3, espeak-ng."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Protocol
 
 from voiceguide.errors import BadInputError
+from voiceguide.speech import hibari_engine
 from voiceguide.speech.espeak import EspeakEngine
+from voiceguide.speech.hibari_engine import HibariEngine
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
 
 
@@ -22,17 +24,46 @@ class SpeechEngine(Protocol):
     def close(self) -> None: ...
 
 
-ENGINES: dict[str, type[Pyttsx3Engine] | type[EspeakEngine]] = {
+ENGINES: dict[str, type[HibariEngine] | type[Pyttsx3Engine] | type[EspeakEngine]] = {
+    HibariEngine.name: HibariEngine,
     Pyttsx3Engine.name: Pyttsx3Engine,
     EspeakEngine.name: EspeakEngine,
 }
+NATURAL = HibariEngine.name
+"""The natural voice: the default when its extra is installed."""
+BASE = Pyttsx3Engine.name
+"""The engine that always works (espeak-ng's voices): the default without the extra."""
+ESPEAK_VOICED = frozenset({Pyttsx3Engine.name, EspeakEngine.name})
+"""Engines that speak with espeak-ng's voices and samples, as the fallback command does."""
+
+
+def check_engine(name: str) -> str:
+    """`name` if it is an engine; BadInputError naming the choices otherwise."""
+    if name not in ENGINES:
+        raise BadInputError(f"unknown speech engine {name!r} (choices: {', '.join(ENGINES)})")
+    return name
+
+
+def choose_engine(engine: str | None, voice: str | None) -> str:
+    """The engine for a session: the one asked for; else the natural voice when it is
+    installed and `voice` is one of its own (or none is asked for); else pyttsx3.
+
+    So a voice of espeak-ng's (`voice = "en-gb"` in config.toml) keeps its engine when the
+    extra is installed later.
+    """
+    if engine is not None:
+        return check_engine(engine)
+    if hibari_engine.installed() and (voice is None or voice.lower() in hibari_engine.VOICES):
+        return NATURAL
+    return BASE
+
+
+def engine_version(name: str) -> str:
+    """What identifies an engine's sound beyond its name and voice, for the voice cache's
+    key: the natural engine's package version (espeak-ng's engines: "", as before)."""
+    return hibari_engine.version() if name == NATURAL else ""
 
 
 def make_engine(name: str, voice: str | None, rate_wpm: int) -> SpeechEngine:
-    try:
-        engine_class = ENGINES[name]
-    except KeyError:
-        raise BadInputError(
-            f"unknown speech engine {name!r} (choices: {', '.join(ENGINES)})"
-        ) from None
-    return engine_class(voice, rate_wpm)
+    """A new engine (it starts, or loads its model, at the first clip)."""
+    return ENGINES[check_engine(name)](voice, rate_wpm)

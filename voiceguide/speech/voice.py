@@ -15,8 +15,9 @@ import numpy as np
 from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.errors import VoiceError, VoiceguideError, from_os_error
 from voiceguide.files import remove_stale_temps_in
-from voiceguide.speech.engines import SpeechEngine, make_engine
+from voiceguide.speech.engines import ESPEAK_VOICED, SpeechEngine, engine_version, make_engine
 from voiceguide.speech.espeak import EspeakEngine
+from voiceguide.speech.hibari_engine import HibariEngine
 from voiceguide.speech.resample import to_mix_rate
 from voiceguide.speech.wavfile import read_wav_mono, write_wav_mono
 from voiceguide.speech.workfolder import WorkFolder, remove_stale_work
@@ -36,15 +37,18 @@ _CACHE_VERSION = "v2"  # bump when the clip processing changes (v2: soxr resampl
 @dataclass(frozen=True)
 class VoiceSettings:
     engine: str = "pyttsx3"
+    """A name in speech/engines.py (sessions get theirs from `engines.choose_engine`)."""
     voice: str | None = None
     rate_wpm: int = 150
 
 
 def cache_key(settings: VoiceSettings, text: str) -> str:
-    raw = "\x1f".join(
-        (_CACHE_VERSION, settings.engine, settings.voice or "", str(settings.rate_wpm), text)
-    )
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    """The clip's name in the disk cache: engine, its version, voice, rate and text."""
+    parts = [_CACHE_VERSION, settings.engine, settings.voice or "", str(settings.rate_wpm), text]
+    version = engine_version(settings.engine)
+    if version:  # the espeak-ng engines have none: their clips keep the keys they had
+        parts.insert(2, version)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
 def shape_clip(samples: np.ndarray, rate_hz: int) -> np.ndarray:
@@ -70,10 +74,13 @@ again when needed, so a routine of 10,000 steps costs no more memory than one of
 class Voice:
     """Clips by text: from memory, then the disk cache, then the engine.
 
-    If the engine fails (pyttsx3 cannot start, or stopped answering), the espeak-ng
-    command makes this clip and every later one of the session (the same voice), with
-    one warning. A cache folder that cannot be written is warned about once; clips are
-    then kept in memory only.
+    If the engine fails (pyttsx3 cannot start, or stopped answering; the natural voice is
+    missing or cannot load), the espeak-ng command makes this clip and every later one of
+    the session, with one warning: in the same voice for pyttsx3, whose clips it is cached
+    as (the samples are the same); in espeak-ng's default voice for the natural engine,
+    cached as espeak-ng's own, so the natural voice makes them once it works again. A
+    cache folder that cannot be written is warned about once; clips are then kept in
+    memory only.
     """
 
     def __init__(self, settings: VoiceSettings, cache_dir: Path) -> None:
@@ -97,8 +104,41 @@ class Voice:
         remove_stale_work(cache_dir)
         remove_stale_temps_in(cache_dir)  # clips being written when a run was killed
 
-    def cache_path(self, text: str) -> Path:
-        return self.cache_dir / f"{cache_key(self.settings, text)}.wav"
+    @property
+    def fell_back(self) -> bool:
+        """Whether the engine failed and the espeak-ng command speaks instead (warned once)."""
+        return self._engine_failed
+
+    @property
+    def synthesized(self) -> int:
+        """How many clips this voice has made (not read from the cache) so far."""
+        return self._count
+
+    def cache_path(self, text: str, settings: VoiceSettings | None = None) -> Path:
+        """Where the clip for `text` is cached (made with `settings`, by default the voice's)."""
+        return self.cache_dir / f"{cache_key(settings or self.settings, text)}.wav"
+
+    def _fallback_settings(self) -> VoiceSettings:
+        """What the espeak-ng command speaks with when the engine failed."""
+        if self.settings.engine in ESPEAK_VOICED:
+            return self.settings
+        return VoiceSettings(EspeakEngine.name, None, self.settings.rate_wpm)
+
+    def start_engine(self) -> None:
+        """Let the engine start loading now, without waiting (the natural voice's worker
+        loads its model meanwhile); the first clip that needs it waits for it."""
+        with self._lock:
+            if self._engine_failed:
+                return
+            try:
+                if self._engine is None:
+                    self._engine = make_engine(
+                        self.settings.engine, self.settings.voice, self.settings.rate_wpm
+                    )
+                if isinstance(self._engine, HibariEngine):  # the others start in no time
+                    self._engine.preload()
+            except VoiceError:
+                pass  # the first clip tries again, and warns
 
     def clip(self, text: str) -> np.ndarray:
         """The clip for `text`: int16 mono at the mix rate, peak at CLIP_PEAK_DBFS.
@@ -118,8 +158,8 @@ class Voice:
                     return cached
                 clip = self._load(path)
                 if clip is None:
-                    clip = self._synthesize(text)
-                    if not self._store(path, clip):
+                    clip, made_with = self._synthesize(text)
+                    if not self._store(self.cache_path(text, made_with), clip):
                         self._pinned.add(text)
         clip.setflags(write=False)
         self._remember(text, clip)
@@ -200,7 +240,9 @@ class Voice:
             self._warn_cache(str(from_os_error(self._work.problem, self.cache_dir, doing=doing)))
         return folder
 
-    def _synthesize(self, text: str) -> np.ndarray:
+    def _synthesize(self, text: str) -> tuple[np.ndarray, VoiceSettings]:
+        """The clip, and the settings it is cached as (the fallback's own when the fallback
+        speaks with another voice)."""
         self._count += 1
         raw = self._work_dir() / f"raw-{self._count}.wav"
         if not self._engine_failed:
@@ -211,7 +253,7 @@ class Voice:
                     )
                 # Only the file written is removed here: a late pyttsx3 worker may still be
                 # writing `raw` (its engine removes it when the answer comes, or close does).
-                return self._read_raw(self._engine.synthesize(text, raw))
+                return self._read_raw(self._engine.synthesize(text, raw)), self.settings
             except VoiceError as err:
                 if self.settings.engine == EspeakEngine.name:
                     raise
@@ -220,11 +262,12 @@ class Voice:
                 if self._engine is not None:
                     self._engine.close()
                     self._engine = None
+        fallback = self._fallback_settings()
         if self._fallback is None:
-            self._fallback = EspeakEngine(self.settings.voice, self.settings.rate_wpm)
+            self._fallback = EspeakEngine(fallback.voice, fallback.rate_wpm)
         raw = raw.with_name(f"{raw.stem}.fallback.wav")
         try:
-            return self._read_raw(self._fallback.synthesize(text, raw))
+            return self._read_raw(self._fallback.synthesize(text, raw)), fallback
         finally:
             raw.unlink(missing_ok=True)
 

@@ -1,0 +1,213 @@
+"""The natural voice (hibari, the extra `voiceguide[natural]`): the default when installed,
+its clips cached like the others, nothing downloaded, espeak-ng when it fails.
+
+Run by `make test-natural`, which installs the extra first; skipped without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voiceguide.config import Config
+from voiceguide.mix.prepare import SessionOptions, prepare_session, voice_settings
+from voiceguide.paths import Paths
+from voiceguide.speech import hibari_engine
+from voiceguide.speech.engines import choose_engine
+from voiceguide.speech.hibari_engine import HibariEngine
+from voiceguide.speech.voice import Voice, VoiceSettings
+
+from audio_helpers import read_wav, voiced_seconds
+from cli_helpers import invoke
+
+pytestmark = [
+    pytest.mark.natural,
+    pytest.mark.skipif(
+        not hibari_engine.installed(),
+        reason=f"the natural voice is not installed ({hibari_engine.INSTALL_HINT})",
+    ),
+]
+
+NATURAL = VoiceSettings(engine="hibari")
+TEXT = "Massage both breasts, in small circles."
+
+
+def test_the_natural_voice_is_the_default_and_a_voice_of_espeak_ng_keeps_its_engine() -> None:
+    assert voice_settings(Config(), SessionOptions()).engine == "hibari"
+    assert choose_engine(None, "heart") == "hibari"
+    assert choose_engine(None, "en-us") == "pyttsx3"
+    assert choose_engine("espeak-ng", None) == "espeak-ng"
+
+
+def test_the_demo_renders_with_the_natural_voice_and_a_second_render_synthesizes_nothing(
+    tmp_path: Path,
+) -> None:
+    paths = Paths.from_environment()
+    options = SessionOptions(routine="demo", no_music=True)
+    renders = []
+    for _ in range(2):
+        session = prepare_session(Config(), options, paths, warn=pytest.fail)
+        try:
+            assert session.voice.settings.engine == "hibari"
+            frames = session.renderer.render(0, session.plan.total_frames)
+            renders.append((frames, session.voice.synthesized))
+        finally:
+            session.close()
+    (first, made), (second, made_again) = renders
+    assert made > 5  # every spoken line of the demo, by the natural voice
+    assert made_again == 0  # all from the cache
+    np.testing.assert_array_equal(first, second)
+    cached = list(paths.voice_cache_dir.glob("*.wav"))
+    assert len(cached) == made
+
+
+def test_render_with_the_natural_voice_holds_its_speech(tmp_path: Path) -> None:
+    out = tmp_path / "demo.wav"
+    result = invoke("render", "--routine", "demo", "--no-music", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "warning" not in result.stderr
+    frames, rate = read_wav(out)
+    assert len(frames) / rate > 60
+    assert voiced_seconds(out) > 20
+
+
+def test_voices_say_with_the_natural_voice_writes_speech(tmp_path: Path) -> None:
+    out = tmp_path / "x.wav"
+    result = invoke("voices", "--say", "Step 2 of 6", "--engine", "hibari", "-o", out)
+    assert result.returncode == 0, result.stderr
+    assert "hibari, voice heart" in result.stderr
+    assert voiced_seconds(out) > 0.5
+    listed = invoke("voices")
+    (default,) = [line for line in listed.stdout.splitlines() if "(default)" in line]
+    assert default.split()[:1] == ["heart"]
+
+
+def test_the_natural_voice_differs_from_espeak_ng_and_is_the_same_each_time(
+    tmp_path: Path,
+) -> None:
+    clips = []
+    for index, settings in enumerate((NATURAL, NATURAL, VoiceSettings(engine="espeak-ng"))):
+        voice = Voice(settings, tmp_path / f"cache-{index}")
+        try:
+            clips.append(voice.clip(TEXT))
+        finally:
+            voice.close()
+    np.testing.assert_array_equal(clips[0], clips[1])  # a fixed seed: a render is repeatable
+    assert len(clips[0]) != len(clips[2]) or not np.array_equal(clips[0], clips[2])
+
+
+def test_the_cache_key_holds_the_engine_version(tmp_path: Path) -> None:
+    from voiceguide.speech.voice import cache_key
+
+    assert hibari_engine.version() == "0.2.1"
+    other = VoiceSettings(engine="pyttsx3")
+    assert cache_key(NATURAL, TEXT) != cache_key(other, TEXT)
+
+
+def test_a_voice_the_natural_engine_lacks_is_one_line(tmp_path: Path) -> None:
+    """emma, fenrir... are downloaded by hibari on first use: never offered."""
+    result = invoke(
+        "voices", "--say", "Hello.", "--engine", "hibari", "--voice", "emma", "-o", tmp_path / "x"
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: unknown voice 'emma' for the hibari engine")
+
+
+NETWORK_GUARD = """
+import runpy, sys
+def guard(event, args):
+    if event.startswith(("socket.", "urllib.")):
+        sys.__stderr__.write(f"NETWORK {event}\\n")
+        raise SystemExit(99)
+sys.addaudithook(guard)
+sys.argv = ["hibari_worker", *sys.argv[1:]]
+runpy.run_module("voiceguide.speech.hibari_worker", run_name="__main__")
+"""
+
+
+def test_the_worker_never_touches_the_network(tmp_path: Path) -> None:
+    """An audit hook in the worker ends it at any socket or urllib use; HIBARI_HOME (where
+    hibari would download voices to) stays empty. Asked for a voice that is not bundled,
+    it still reads the bundled model's file, never its downloader."""
+    hibari_home = tmp_path / "hibari-home"
+    hibari_home.mkdir()
+    wav = tmp_path / "out.wav"
+    done = subprocess.run(
+        [sys.executable, "-c", NETWORK_GUARD, "emma", "1.0"],
+        input=f'{{"id": 0, "text": "{TEXT}", "wav": "{wav}"}}\n',
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HIBARI_HOME": str(hibari_home)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines() == ['{"ready": true}', '{"id": 0, "problem": null}']
+    assert wav.stat().st_size > 10_000
+    assert list(hibari_home.iterdir()) == []
+
+
+def test_a_worker_that_cannot_load_falls_back_to_espeak_ng_with_one_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's interpreter cannot import hibari (as after the extra was removed
+    under a running session): espeak-ng says every clip, warned about once, and its clips
+    are cached as espeak-ng's, so the natural voice makes them once it works again."""
+    broken = tmp_path / "python-without-hibari"
+    broken.write_text(f'#!/bin/sh\nexec {sys.executable} -I -S "$@"\n')
+    broken.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(broken))
+    cache = tmp_path / "cache"
+    voice = Voice(NATURAL, cache)
+    try:
+        with caplog.at_level(logging.WARNING, logger="voiceguide.speech.voice"):
+            clips = [voice.clip(TEXT), voice.clip("Step 2 of 6.")]
+    finally:
+        voice.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "hibari" in warnings[0] and "espeak-ng" in warnings[0]
+    espeak = VoiceSettings(engine="espeak-ng")
+    assert not voice.cache_path(TEXT).exists()
+    assert voice.cache_path(TEXT, espeak).is_file()
+    reference = Voice(espeak, tmp_path / "reference")
+    try:
+        np.testing.assert_array_equal(clips[0], reference.clip(TEXT))
+    finally:
+        reference.close()
+
+
+def test_the_engine_loads_once_for_many_clips(tmp_path: Path) -> None:
+    engine = HibariEngine(None, 150)
+    try:
+        engine.preload()
+        pids = set()
+        for index in range(3):
+            engine.synthesize(f"Sentence number {index}.", tmp_path / f"{index}.wav")
+            assert engine._process is not None
+            pids.add(engine._process.pid)
+        assert len(pids) == 1
+    finally:
+        engine.close()
+    assert engine._process is None
+
+
+@pytest.mark.parametrize("args", [("--help",), ("voices",), ("routines", "show", "demo")])
+def test_commands_that_make_no_clip_never_import_the_natural_voice(args: tuple[str, ...]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "voiceguide", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+    assert "voiceguide.cli" in imported or args == ("--help",)
+    assert not {"hibari", "onnxruntime"} & {name.split(".")[0] for name in imported}
