@@ -7,7 +7,7 @@ Prints, per run, whether the live tests passed, how long they took and how many 
 the live stream the tests' sound server logged (each is a dropout: the listener hears a gap),
 then the medians. The baseline is one run on the machine without the busy processes, in the
 same invocation. A failed run's pytest folder is kept and named (its recordings and
-pulseaudio.log); figures go to bench/out/live_under_load.json.
+pulseaudio.log, pytest-output.txt); figures go to bench/out/live_under_load.json.
 
 Each busy process runs in a session of its own, as another program would (a terminal tab, a
 desktop application). Linux's autogroup (on by default) shares the CPU between sessions
@@ -68,9 +68,11 @@ def run_live_tests(label: str, tests: list[str]) -> Run:
     seconds = time.perf_counter() - started
     # The shared server of the test session (the tests that kill their own server are left
     # out: a killed server's clients underrun by design).
+    # pytest also links "pulsecurrent" to the newest pulse<N>: each server is counted once.
     underruns = sum(
         len(UNDERRUN.findall(log.read_text(errors="replace")))
         for log in folder.glob("pulse*/pulseaudio.log")
+        if not log.parent.is_symlink()
     )
     lines = result.stdout.strip().splitlines()
     # The failed tests, and what the tests' diagnostics said about each dropout.
@@ -87,6 +89,8 @@ def run_live_tests(label: str, tests: list[str]) -> Run:
         remove(folder)
     else:
         kept = str(folder)
+        # The whole report (each assertion, where the sound departs), beside the recordings.
+        (folder / "pytest-output.txt").write_text(result.stdout + result.stderr)
     return Run(
         label, passed, seconds, underruns, lines[-1] if lines else "", failures, kept, load_before
     )
