@@ -20,11 +20,21 @@ def recognizer() -> Recognizer:
 
 
 @pytest.mark.parametrize("voice", ["en-us+klatt", "en-us+f2"])
-@pytest.mark.parametrize("words", ["next", "pause", "one more minute", "how long", "continue"])
+@pytest.mark.parametrize(
+    "words", ["next step", "go back", "pause", "one more minute", "how long", "continue"]
+)
 def test_commands_are_recognised(recognizer: Recognizer, voice: str, words: str) -> None:
     result = recognizer.recognize(speak(f"voice guide {words}", voice))
     assert result.accepted, result
     assert grammar.command_for(result.words, "voice guide") == grammar.COMMANDS[words]
+
+
+@pytest.mark.parametrize("voice", ["en-gb+f4", "en+klatt3", "en-029+f1"])
+def test_go_back_is_not_heard_as_stop(recognizer: Recognizer, voice: str) -> None:
+    """These talkers' one-word "back" was heard as "stop", which ends the session."""
+    result = recognizer.recognize(speak("voice guide go back", voice))
+    assert grammar.command_for(result.words, "voice guide") == "back", result
+    assert result.accepted, result
 
 
 @pytest.mark.parametrize(
@@ -71,7 +81,7 @@ def test_pipeline_in_a_simulated_room(tmp_path_factory: pytest.TempPathFactory) 
     mic = np.convolve(ref.astype(np.float64), h)[:n] + rng.normal(0, 20, n)
     level = rms(mic)
     plan = [
-        (18, "voice guide next", "en-us+klatt"),
+        (18, "voice guide next step", "en-us+klatt"),
         (23, "the weather is nice today", "en+m3"),
         (28, "voice guide pause", "en-us+f2"),
         (34, "voice guide how long", "en-us+klatt"),
@@ -106,7 +116,7 @@ def test_no_command_while_the_echo_is_not_cancelled() -> None:
     heard_sound = rng.normal(0, 500, n)  # what really came out of the loudspeaker
     stale_ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)  # what we think played
     mic = np.convolve(heard_sound, [0.0] * 600 + [0.7])[:n]
-    clip = at_level(speak("voice guide next", "en-us+klatt"), 3000).astype(np.float64)
+    clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
     mic[13 * 16_000 : 13 * 16_000 + len(clip)] += clip
     mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
     pipeline = Pipeline(lambda _message: None)
