@@ -8,7 +8,7 @@ import pytest
 
 from voiceguide.listen import grammar
 from voiceguide.listen.pipeline import Pipeline
-from voiceguide.listen.recognizer import Recognizer
+from voiceguide.listen.recognizer import Recognition, Recognizer
 from voiceguide.listen.reference import array_fetcher, resample
 
 from listen_helpers import at_level, render_session, rms, speak
@@ -35,6 +35,21 @@ def test_go_back_is_not_heard_as_stop(recognizer: Recognizer, voice: str) -> Non
     result = recognizer.recognize(speak("voice guide go back", voice))
     assert grammar.command_for(result.words, "voice guide") == "back", result
     assert result.accepted, result
+
+
+def test_a_refusal_is_taken_at_an_answers_fit_a_yes_is_not() -> None:
+    """A read-back's "no" saves nothing, so it is heard as readily as an amount; a "yes"
+    saves the value, so it needs the fit of a real answer."""
+    weak = {"score": 0, "margin": None, "frames": 40, "fit": -5.0, "mode": "yes-no"}
+    assert Recognition("no", **weak).accepted
+    assert Recognition("nope", **weak).accepted
+    assert not Recognition("yes", **weak).accepted
+    assert Recognition("yes", **{**weak, "fit": 2.0}).accepted
+    assert not Recognition("no", **{**weak, "fit": -20.0}).accepted
+    close = {"score": 0, "margin": 50, "frames": 40, "fit": 5.0}
+    assert Recognition("sixty five", **close, mode="amount-ml").accepted  # read back anyway
+    assert not Recognition("sixty five", **{**close, "margin": -50}, mode="amount-ml").accepted
+    assert not Recognition("voice guide pause", **close, mode="commands").accepted
 
 
 @pytest.mark.parametrize(
