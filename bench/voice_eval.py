@@ -412,7 +412,7 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
         "distractors": len(truths),
         "distractor_hits": result["distractor_hits"],
         "details": result["details"],
-        "false": len(accepted),
+        "false": result["false"],  # accepted outside any room talk: the program or music
         "fits": fits,
         "warnings": warnings,
     }
@@ -561,6 +561,14 @@ def cost_case(_: object = None) -> dict[str, object]:
     }
 
 
+RATIOS_DB = (12.0, 6.0, 0.0, -6.0, -12.0)
+
+
+def _ratio_seed(ratio_db: float) -> int:
+    """The session drawn for a ratio: the same whichever ratios one run asks for."""
+    return 1000 + (RATIOS_DB.index(ratio_db) if ratio_db in RATIOS_DB else int(ratio_db) % 97)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -571,7 +579,7 @@ def main() -> None:
         action="append",
     )
     parser.add_argument("--draws", type=int, default=2, help="clean: rates/pitches per phrase")
-    parser.add_argument("--ratios", type=float, nargs="*", default=[12, 6, 0, -6, -12])
+    parser.add_argument("--ratios", type=float, nargs="*", default=list(RATIOS_DB))
     parser.add_argument("--commands", type=int, default=64)
     parser.add_argument("--renders", type=int, default=len(RENDER_VARIANTS))
     parser.add_argument(
@@ -596,13 +604,14 @@ def main() -> None:
         jobs = {}
         if "commands" in only:
             jobs["commands"] = [
-                pool.submit(commands_case, (r, 1000 + k, args.commands, options))
-                for k, r in enumerate(args.ratios)
+                pool.submit(commands_case, (r, _ratio_seed(r), args.commands, options))
+                for r in args.ratios
             ]
         if "baseline" in only:
             jobs["baseline"] = [
                 pool.submit(
-                    commands_case, (0.0, 1002, args.commands, {**options, "echo_cancelling": False})
+                    commands_case,
+                    (0.0, _ratio_seed(0.0), args.commands, {**options, "echo_cancelling": False}),
                 )
             ]
         if "false" in only:

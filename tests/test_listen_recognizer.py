@@ -145,3 +145,29 @@ def test_no_command_while_the_echo_is_not_cancelled() -> None:
     assert said, "a command sentence should still be heard"
     assert not any(h.accepted for h in said)
     assert not any(h.echo_ready for h in said)
+
+
+def test_pump_strokes_do_not_hide_a_working_canceller() -> None:
+    """Loud bursts that no canceller can remove (a pump's strokes, half of every second) over
+    an echo that it does remove: the echo gate judges the median 10 ms frame, so the command
+    is taken. Summed over the 2 s before it, the same bursts made the canceller look idle."""
+    rng = np.random.default_rng(3)
+    n = 16_000 * 16
+    ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
+    mic = np.convolve(ref.astype(np.float64), [0.0] * 600 + [0.7])[:n]
+    strokes = np.zeros(n)
+    for second in range(1, 13):
+        a = second * 16_000
+        strokes[a : a + 7200] = rng.normal(0, 4000, 7200) * np.hanning(7200)
+    mic += strokes
+    clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
+    mic[13 * 16_000 : 13 * 16_000 + len(clip)] += clip
+    mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
+    pipeline = Pipeline(lambda _message: None)
+    heard = [
+        h for a in range(0, n, 1600) for h in pipeline.feed(mic16[a : a + 1600], ref[a : a + 1600])
+    ]
+    pipeline.close()
+    commands = [grammar.command_for(h.recognition.words, "voice guide") for h in heard]
+    taken = [c for c, h in zip(commands, heard, strict=True) if h.accepted]
+    assert taken == ["next"], [(h.recognition.words, h.echo_ready, h.start_sample) for h in heard]
