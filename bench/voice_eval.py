@@ -17,7 +17,8 @@ echo's own 37 ms delay lies inside the canceller's tail).
 
     .venv/bin/python bench/voice_eval.py                 # everything (a few minutes)
     .venv/bin/python bench/voice_eval.py --only commands --ratios 0
-    .venv/bin/python bench/voice_eval.py --only false --hours 2.1
+    .venv/bin/python bench/voice_eval.py --only false --renders 2
+    .venv/bin/python bench/voice_eval.py --only clean --draws 2     # the words alone, no echo
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from common import OUT, generate_music, print_table, write_result
 
 from voiceguide.listen import grammar
 from voiceguide.listen.format import FRAME_SAMPLES, LISTEN_RATE_HZ
-from voiceguide.listen.pipeline import Heard, Pipeline
+from voiceguide.listen.pipeline import MAX_ECHO_SHARE, Heard, Pipeline
 from voiceguide.listen.reference import array_fetcher, resample
 
 VOICE_OUT = OUT / "voice"
@@ -317,6 +318,14 @@ def run_pipeline(
     return heard, cpu, warnings
 
 
+def _record(h: Heard) -> tuple[object, ...]:
+    """(start s, words, fit, margin, passed the echo checks, accepted): enough to score the
+    same run again offline at other thresholds."""
+    r = h.recognition
+    gate = h.echo_ready and h.echo_share <= MAX_ECHO_SHARE
+    return (round(h.start_sample / RATE, 1), r.words, round(r.fit, 2), r.margin, gate, h.accepted)
+
+
 def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") -> dict[str, object]:
     slack = int(0.5 * RATE)
     results = {"correct": 0, "wrong": 0, "missed": 0, "false": 0, "distractor_hits": 0}
@@ -333,6 +342,12 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
         ]
         used.update(i for i, _ in hits)
         got = [grammar.command_for(h.recognition.words, wake) for _, h in hits]
+        near = [
+            _record(h)
+            for h in heard
+            if h.end_sample >= truth.start - slack and h.start_sample <= truth.end + slack
+        ]
+        details.append((truth.voice, truth.text, got, near))
         if truth.command is None:
             results["distractor_hits"] += len(got)
             continue
@@ -343,7 +358,6 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
         else:
             results["missed"] += 1
         results["wrong"] += sum(1 for g in got if g != truth.command)
-        details.append((truth.voice, truth.text, got, [h.recognition.margin for _, h in hits]))
     results["false"] = sum(1 for i, h in enumerate(heard) if h.accepted and i not in used)
     return {**results, "latencies": latencies, "details": details}
 
@@ -369,11 +383,7 @@ def commands_case(args: tuple[float, int, int, dict[str, object]]) -> dict[str, 
         "warnings": warnings,
         **result,
         "margins_correct": [h.recognition.margin for h in accepted],
-        "fits": [
-            (round(h.start_sample / RATE, 1), h.recognition.words, round(h.recognition.fit, 2))
-            for h in heard
-            if h.recognition.words
-        ],
+        "fits": [_record(h) for h in heard if h.recognition.words],
         "voices": sorted({t.voice for t in truths}),
     }
 
@@ -390,11 +400,7 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
         for h in heard
         if h.accepted
     ]
-    fits = [
-        (round(h.start_sample / RATE, 1), h.recognition.words, round(h.recognition.fit, 2))
-        for h in heard
-        if h.recognition.words and h.echo_ready
-    ]
+    fits = [_record(h) for h in heard if h.recognition.words]
     return {
         "render": index,
         "seed": seed,
@@ -405,25 +411,41 @@ def false_case(args: tuple[int, int, dict[str, object]]) -> dict[str, object]:
         "accepted": accepted,
         "distractors": len(truths),
         "distractor_hits": result["distractor_hits"],
-        "false": len(accepted),
+        "details": result["details"],
+        "false": result["false"],  # accepted outside any room talk: the program or music
         "fits": fits,
         "warnings": warnings,
     }
 
 
-def _say_and_hear(
-    pipeline: Pipeline, text: str, voice: str, rng: np.random.Generator, near: np.ndarray
-) -> str:
-    """One answer in a quiet room (light noise, nothing playing): the words heard, or ""."""
+def _hear_in_quiet(
+    pipeline: Pipeline,
+    text: str,
+    voice: str,
+    rng: np.random.Generator,
+    near: np.ndarray,
+    *,
+    rates: tuple[int, int] = (130, 181),
+    pitches: tuple[int, int] = (30, 71),
+) -> list[Heard]:
+    """`text` said once in a quiet room (light noise, nothing playing): what the pipeline heard."""
     clip = fft_convolve(
-        speak(text, voice, int(rng.integers(130, 181)), int(rng.integers(30, 71))), near
+        speak(text, voice, int(rng.integers(*rates)), int(rng.integers(*pitches))), near
     )
     clip *= 3000 / np.sqrt(np.mean(clip**2))
     stream = rng.normal(0, 3000 * 10 ** (-35 / 20), int(3.5 * RATE) + len(clip))
     stream[RATE : RATE + len(clip)] += clip
     mic = np.rint(stream[: len(stream) // FRAME_SAMPLES * FRAME_SAMPLES]).astype(np.int16)
-    heard = pipeline.feed(mic, np.zeros_like(mic))
-    accepted = [h.recognition.words for h in heard if h.accepted]
+    return pipeline.feed(mic, np.zeros_like(mic))
+
+
+def _say_and_hear(
+    pipeline: Pipeline, text: str, voice: str, rng: np.random.Generator, near: np.ndarray
+) -> str:
+    """One answer in a quiet room: the words heard, or ""."""
+    accepted = [
+        h.recognition.words for h in _hear_in_quiet(pipeline, text, voice, rng, near) if h.accepted
+    ]
     return accepted[0] if accepted else ""
 
 
@@ -486,6 +508,33 @@ def amounts_case(args: tuple[str, int, int]) -> dict[str, object]:
     }  # fmt: skip
 
 
+def clean_case(args: tuple[int, int]) -> dict[str, object]:
+    """Every command phrase by every test talker in a quiet room (nothing playing, light
+    noise 35 dB under the voice), `draws` random rates and pitches each: what the recognizer
+    does with the words alone, before any echo. Decides the wording of the commands."""
+    draws, seed = args
+    rng = np.random.default_rng(seed)
+    near = room_response(rng, 0.002, 0.3, 12.0)
+    pipeline = Pipeline(lambda _m: None)
+    counts = {"said": 0, "right": 0, "wrong": 0, "nothing": 0}
+    errors = []
+    for voice in TEST_VOICES:
+        for words, command, _ in grammar.COMMAND_PHRASES:
+            for _ in range(draws):
+                text = f"{grammar.DEFAULT_WAKE_PHRASE} {words}"
+                heard = _hear_in_quiet(pipeline, text, voice, rng, near, rates=(130, 191))
+                got = [grammar.command_for(h.recognition.words, grammar.DEFAULT_WAKE_PHRASE)
+                       for h in heard if h.accepted]  # fmt: skip
+                counts["said"] += 1
+                if got == [command]:
+                    counts["right"] += 1
+                    continue
+                counts["wrong" if got else "nothing"] += 1
+                errors.append((voice, words, got, [_record(h) for h in heard]))
+    pipeline.close()
+    return {**counts, "draws": draws, "errors": errors}
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -512,16 +561,30 @@ def cost_case(_: object = None) -> dict[str, object]:
     }
 
 
+RATIOS_DB = (12.0, 6.0, 0.0, -6.0, -12.0)
+
+
+def _ratio_seed(ratio_db: float) -> int:
+    """The session drawn for a ratio: the same whichever ratios one run asks for."""
+    return 1000 + (RATIOS_DB.index(ratio_db) if ratio_db in RATIOS_DB else int(ratio_db) % 97)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--only", choices=["commands", "false", "cost", "baseline", "amounts"], action="append"
+        "--only",
+        choices=["commands", "false", "cost", "baseline", "amounts", "clean"],
+        action="append",
     )
-    parser.add_argument("--ratios", type=float, nargs="*", default=[12, 6, 0, -6, -12])
+    parser.add_argument("--draws", type=int, default=2, help="clean: rates/pitches per phrase")
+    parser.add_argument("--ratios", type=float, nargs="*", default=list(RATIOS_DB))
     parser.add_argument("--commands", type=int, default=64)
     parser.add_argument("--renders", type=int, default=len(RENDER_VARIANTS))
+    parser.add_argument(
+        "--first-render", type=int, default=0, help="false: skip the renders before this one"
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
         "--residual", action="store_true", help="speexdsp residual echo suppression"
@@ -529,7 +592,7 @@ def main() -> None:
     parser.add_argument("--hangover", type=float, default=None)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts"])
+    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts", "clean"])
     options: dict[str, object] = {"residual_suppression": args.residual}
     if args.hangover is not None:
         options["hangover_seconds"] = args.hangover
@@ -541,21 +604,25 @@ def main() -> None:
         jobs = {}
         if "commands" in only:
             jobs["commands"] = [
-                pool.submit(commands_case, (r, 1000 + k, args.commands, options))
-                for k, r in enumerate(args.ratios)
+                pool.submit(commands_case, (r, _ratio_seed(r), args.commands, options))
+                for r in args.ratios
             ]
         if "baseline" in only:
             jobs["baseline"] = [
                 pool.submit(
-                    commands_case, (0.0, 1002, args.commands, {**options, "echo_cancelling": False})
+                    commands_case,
+                    (0.0, _ratio_seed(0.0), args.commands, {**options, "echo_cancelling": False}),
                 )
             ]
         if "false" in only:
             jobs["false"] = [
-                pool.submit(false_case, (i, 2000 + i, options)) for i in range(args.renders)
+                pool.submit(false_case, (i, 2000 + i, options))
+                for i in range(args.first_render, args.renders)
             ]
         if "cost" in only:
             jobs["cost"] = [pool.submit(cost_case)]
+        if "clean" in only:
+            jobs["clean"] = [pool.submit(clean_case, (args.draws, 4000))]
         if "amounts" in only:
             jobs["amounts"] = [
                 pool.submit(amounts_case, ("ml", 60, 3000)),
@@ -654,6 +721,15 @@ def main() -> None:
             ],
             rows,
         )
+    if "clean" in results:
+        c = results["clean"][0]
+        print_table(
+            "Commands in a quiet room (no echo)",
+            ["said", "right", "wrong", "nothing"],
+            [[c["said"], c["right"], c["wrong"], c["nothing"]]],
+        )
+        for error in c["errors"]:
+            print("  ", error[:3])
     name = "voice_eval" + (f"_{args.tag}" if args.tag else "")
     path = write_result(name, out)
     print(f"\nwrote {path} in {out['wall_seconds']:.0f} s")

@@ -21,7 +21,19 @@ def test_command_grammar_holds_exactly_wake_phrase_and_each_command() -> None:
 
 @pytest.mark.parametrize(
     "sentence",
-    ["voice guide", "next", "guide next", "voice guide next back", "voice guide more", ""],
+    [
+        "voice guide",
+        "next step",
+        "guide next step",
+        "voice guide next step go back",
+        "voice guide more",
+        "",
+        # the one-word forms that were misheard ("back" as "stop") are not commands
+        "voice guide back",
+        "voice guide next",
+        "voice guide step",
+        "voice guide go",
+    ],
 )
 def test_only_a_whole_sentence_is_a_command(sentence: str) -> None:
     assert grammar.command_for(sentence, "voice guide") is None
@@ -32,7 +44,25 @@ def test_command_names_are_the_ones_the_session_knows() -> None:
         "next", "back", "pause", "resume", "repeat", "extend", "how-long", "stop",
     }  # fmt: skip
     assert grammar.COMMANDS["continue"] == "resume"
+    assert grammar.COMMANDS["go back"] == "back"
+    assert grammar.COMMANDS["next step"] == "next"
+    assert "back" not in grammar.COMMANDS and "next" not in grammar.COMMANDS
     assert grammar.COMMANDS["one more minute"] == "extend"
+
+
+def test_the_readme_lists_exactly_the_spoken_commands() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("### Voice commands") :]
+    table = table[: table.index("Anything else is ignored")]
+    said = {
+        phrase
+        for line in table.splitlines()
+        if line.startswith('| "voice guide ')
+        for phrase in line.split("|")[1].replace('"voice guide ', '"').replace("...", "").split("/")
+    }
+    assert {p.strip().strip('"').strip() for p in said} == set(grammar.COMMANDS)
 
 
 def test_help_rows_come_from_the_table_one_per_command() -> None:

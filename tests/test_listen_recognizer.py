@@ -8,7 +8,7 @@ import pytest
 
 from voiceguide.listen import grammar
 from voiceguide.listen.pipeline import Pipeline
-from voiceguide.listen.recognizer import Recognizer
+from voiceguide.listen.recognizer import Recognition, Recognizer
 from voiceguide.listen.reference import array_fetcher, resample
 
 from listen_helpers import at_level, render_session, rms, speak
@@ -20,11 +20,36 @@ def recognizer() -> Recognizer:
 
 
 @pytest.mark.parametrize("voice", ["en-us+klatt", "en-us+f2"])
-@pytest.mark.parametrize("words", ["next", "pause", "one more minute", "how long", "continue"])
+@pytest.mark.parametrize(
+    "words", ["next step", "go back", "pause", "one more minute", "how long", "continue"]
+)
 def test_commands_are_recognised(recognizer: Recognizer, voice: str, words: str) -> None:
     result = recognizer.recognize(speak(f"voice guide {words}", voice))
     assert result.accepted, result
     assert grammar.command_for(result.words, "voice guide") == grammar.COMMANDS[words]
+
+
+@pytest.mark.parametrize("voice", ["en-gb+f4", "en+klatt3", "en-029+f1"])
+def test_go_back_is_not_heard_as_stop(recognizer: Recognizer, voice: str) -> None:
+    """These talkers' one-word "back" was heard as "stop", which ends the session."""
+    result = recognizer.recognize(speak("voice guide go back", voice))
+    assert grammar.command_for(result.words, "voice guide") == "back", result
+    assert result.accepted, result
+
+
+def test_a_refusal_is_taken_at_an_answers_fit_a_yes_is_not() -> None:
+    """A read-back's "no" saves nothing, so it is heard as readily as an amount; a "yes"
+    saves the value, so it needs the fit of a real answer."""
+    weak = {"score": 0, "margin": None, "frames": 40, "fit": -5.0, "mode": "yes-no"}
+    assert Recognition("no", **weak).accepted
+    assert Recognition("nope", **weak).accepted
+    assert not Recognition("yes", **weak).accepted
+    assert Recognition("yes", **{**weak, "fit": 2.0}).accepted
+    assert not Recognition("no", **{**weak, "fit": -20.0}).accepted
+    close = {"score": 0, "margin": 50, "frames": 40, "fit": 5.0}
+    assert Recognition("sixty five", **close, mode="amount-ml").accepted  # read back anyway
+    assert not Recognition("sixty five", **{**close, "margin": -50}, mode="amount-ml").accepted
+    assert not Recognition("voice guide pause", **close, mode="commands").accepted
 
 
 @pytest.mark.parametrize(
@@ -71,7 +96,7 @@ def test_pipeline_in_a_simulated_room(tmp_path_factory: pytest.TempPathFactory) 
     mic = np.convolve(ref.astype(np.float64), h)[:n] + rng.normal(0, 20, n)
     level = rms(mic)
     plan = [
-        (18, "voice guide next", "en-us+klatt"),
+        (18, "voice guide next step", "en-us+klatt"),
         (23, "the weather is nice today", "en+m3"),
         (28, "voice guide pause", "en-us+f2"),
         (34, "voice guide how long", "en-us+klatt"),
@@ -106,7 +131,7 @@ def test_no_command_while_the_echo_is_not_cancelled() -> None:
     heard_sound = rng.normal(0, 500, n)  # what really came out of the loudspeaker
     stale_ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)  # what we think played
     mic = np.convolve(heard_sound, [0.0] * 600 + [0.7])[:n]
-    clip = at_level(speak("voice guide next", "en-us+klatt"), 3000).astype(np.float64)
+    clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
     mic[13 * 16_000 : 13 * 16_000 + len(clip)] += clip
     mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
     pipeline = Pipeline(lambda _message: None)
@@ -120,3 +145,29 @@ def test_no_command_while_the_echo_is_not_cancelled() -> None:
     assert said, "a command sentence should still be heard"
     assert not any(h.accepted for h in said)
     assert not any(h.echo_ready for h in said)
+
+
+def test_pump_strokes_do_not_hide_a_working_canceller() -> None:
+    """Loud bursts that no canceller can remove (a pump's strokes, half of every second) over
+    an echo that it does remove: the echo gate judges the median 10 ms frame, so the command
+    is taken. Summed over the 2 s before it, the same bursts made the canceller look idle."""
+    rng = np.random.default_rng(3)
+    n = 16_000 * 16
+    ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
+    mic = np.convolve(ref.astype(np.float64), [0.0] * 600 + [0.7])[:n]
+    strokes = np.zeros(n)
+    for second in range(1, 13):
+        a = second * 16_000
+        strokes[a : a + 7200] = rng.normal(0, 4000, 7200) * np.hanning(7200)
+    mic += strokes
+    clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
+    mic[13 * 16_000 : 13 * 16_000 + len(clip)] += clip
+    mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
+    pipeline = Pipeline(lambda _message: None)
+    heard = [
+        h for a in range(0, n, 1600) for h in pipeline.feed(mic16[a : a + 1600], ref[a : a + 1600])
+    ]
+    pipeline.close()
+    commands = [grammar.command_for(h.recognition.words, "voice guide") for h in heard]
+    taken = [c for c, h in zip(commands, heard, strict=True) if h.accepted]
+    assert taken == ["next"], [(h.recognition.words, h.echo_ready, h.start_sample) for h in heard]

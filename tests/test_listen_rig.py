@@ -97,7 +97,7 @@ def run_session(
 )
 def test_commands_spoken_in_the_room_are_acted_on(rig_env, session, tmp_path: Path) -> None:
     talk = [
-        (14.0, "voice guide next", "en-us+klatt"),
+        (14.0, "voice guide next step", "en-us+klatt"),
         (21.0, "the weather is nice today", "en+m3"),
         (28.0, "voice guide pause", "en-us+f2"),
         (35.0, "voice guide how long", "en-us+klatt"),

@@ -38,7 +38,7 @@ def start(
     listen: bool | None = typer.Option(
         None,
         "--listen/--no-listen",
-        help='Voice commands: "voice guide next", "... pause", "... how long" (default: listen'
+        help='Voice commands: "voice guide next step", "... pause", "... how long" (default: listen'
         " in config.toml, else off). Offline; the microphone's sound never leaves the program.",
     ),
     input_source: str | None = typer.Option(

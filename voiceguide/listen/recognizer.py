@@ -23,12 +23,26 @@ from voiceguide.listen import grammar
 from voiceguide.listen.amounts import parse_amount
 from voiceguide.listen.format import LISTEN_RATE_HZ
 
-MIN_MARGIN = 400
-"""Log units (base 1.0001) by which the best sentence must beat the best different one."""
-MIN_FIT = {"commands": 4.0, "amount-ml": 0.0, "amount-oz": 0.0, "yes-no": 0.0}
+MIN_MARGIN = {"commands": 400, "amount-ml": 0, "amount-oz": 0, "yes-no": 400}
+"""Log units (base 1.0001) by which the best sentence must beat the best different one.
+An amount is read back and saved only on a spoken "yes", so a close call between
+neighbouring numbers ("sixty five" / "seventy five") is better asked about than dropped:
+it only has to be the n-best list's own first choice."""
+MIN_FIT = {"commands": 4.0, "amount-ml": -8.0, "amount-oz": -8.0, "yes-no": 0.0}
 """Grammar minus phone-loop score per frame (log units) below which a sentence is rejected.
-Answers are short (a clean "yes" scores 3.8) and are read back before anything is saved."""
+Answers are short (a one-word amount or "no" scores -5 to 0) and an amount is read back
+before anything is saved; a "yes" saves, so it must fit as well as a command's words."""
+SAFE_ANSWERS = frozenset({"no"})
+"""Meanings acted on at the amounts' fit: refusing a read-back saves nothing."""
 NBEST = 20
+
+
+_JSGF = {
+    "amount-ml": lambda: grammar.amount_jsgf("ml"),
+    "amount-oz": lambda: grammar.amount_jsgf("oz"),
+    "yes-no": grammar.yes_no_jsgf,
+}
+"""The answer grammars, by mode (the command grammar depends on the wake phrase)."""
 
 
 class RecognizerError(VoiceguideError):
@@ -50,10 +64,13 @@ class Recognition:
 
     @property
     def accepted(self) -> bool:
+        min_fit = MIN_FIT[self.mode]
+        if self.mode == "yes-no" and grammar.YES_NO_PHRASES.get(self.words) in SAFE_ANSWERS:
+            min_fit = MIN_FIT["amount-ml"]
         return (
             bool(self.words)
-            and self.fit >= MIN_FIT[self.mode]
-            and (self.margin is None or self.margin >= MIN_MARGIN)
+            and self.fit >= min_fit
+            and (self.margin is None or self.margin >= MIN_MARGIN[self.mode])
         )
 
 
@@ -70,8 +87,17 @@ def _new_decoder():
     # dither: the echo canceller can output exact digital silence, whose log energy breaks
     # the features (measured: 24 % of clean commands lost their last word without it).
     # dict=None: only the grammar's words are added (the full dictionary costs ~25 MB).
+    # bestpath=False: the sentence is the Viterbi path's. The lattice's best path came back
+    # empty for 5 of 200 clean commands (no lattice node reached the grammar's end), and it
+    # scored the fit on another scale than the phone loop's Viterbi path.
     return ps.Decoder(
-        lm=None, dict=None, loglevel="FATAL", dither=True, seed=1, samprate=LISTEN_RATE_HZ
+        lm=None,
+        dict=None,
+        loglevel="FATAL",
+        dither=True,
+        seed=1,
+        samprate=LISTEN_RATE_HZ,
+        bestpath=False,
     )
 
 
@@ -114,9 +140,7 @@ class Recognizer:
         for word, phones in pronunciations(grammar.grammar_words(self.wake_phrase)).items():
             self._decoder.add_word(word, phones, False)
         self._decoder.add_jsgf_string("commands", grammar.commands_jsgf(self.wake_phrase))
-        self._decoder.add_jsgf_string("amount-ml", grammar.amount_jsgf("ml"))
-        self._decoder.add_jsgf_string("amount-oz", grammar.amount_jsgf("oz"))
-        self._decoder.add_jsgf_string("yes-no", grammar.yes_no_jsgf())
+        self._loaded = {"commands"}
         self._decoder.add_allphone_file(
             "phones", _decoder_module().get_model_path("en-us/en-us-phone.lm.bin")
         )
@@ -129,6 +153,11 @@ class Recognizer:
         if mode not in grammar.MODES:
             raise ValueError(f"unknown listening mode {mode!r} (known: {', '.join(grammar.MODES)})")
         if mode != self.mode:
+            if mode not in self._loaded:
+                # Built on first use: the millilitre grammar alone holds 5.7 MB, which a
+                # session that is only listening for commands does not need.
+                self._decoder.add_jsgf_string(mode, _JSGF[mode]())
+                self._loaded.add(mode)
             self._decoder.activate_search(mode)
             self.mode = mode
 
