@@ -195,12 +195,20 @@ class Recording:
             near[np.argmin(np.abs(firsts - frame))] = True
         return float(np.min(times[near] - (firsts[near] - frame) / RATE))
 
+    def frame_at(self, when: float) -> int:
+        """The recorded frame the server delivered at monotonic time `when` (time_of inverted)."""
+        guess = round((when - self.arrivals[0][0]) * RATE)
+        for _ in range(3):  # time_of is linear near a frame: converges at once
+            guess += round((when - self.time_of(guess)) * RATE)
+        return guess
+
 
 class Recorder:
-    """`parec` on the null sink's monitor, read by a thread."""
+    """`parec` on the null sink's monitor (or another source), read by a thread."""
 
-    def __init__(self, server: PulseServer) -> None:
+    def __init__(self, server: PulseServer, device: str = f"{SINK}.monitor") -> None:
         self.server = server
+        self.device = device
         self.recording = Recording()
         self.process: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
@@ -214,7 +222,7 @@ class Recorder:
                 f"--rate={RATE}",
                 "--channels=2",
                 "--latency-msec=10",
-                f"--device={SINK}.monitor",
+                f"--device={self.device}",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -8,9 +8,12 @@ speech leaking through can sound like a command to the grammar:
 - over the ERLE_SECONDS before the utterance it took at least MIN_ERLE_DB off the microphone
   (echo return loss enhancement: a reference out of step with the echo, e.g. after playback
   stalled, cancels nothing),
-or when nothing was playing during and just before the utterance; and in any case only if the
-cleaned utterance itself does not correlate with the reference (MAX_ECHO_SHARE): the
-program's speech that got through, e.g. just after playback stalled, does.
+or when nothing was playing during the utterance and the QUIET_BEFORE_SECONDS before it (no
+echo can be in it then, whatever the canceller knows); and in any case only if the cleaned
+utterance itself is not the reference: neither correlates with it at one lag
+(MAX_ECHO_SHARE: the program's speech that got through, e.g. just after playback stalled)
+nor is largely a linear filtering of it (MAX_ECHO_LINEAR: what a canceller that has not
+converged yet leaves of the program's speech).
 
 The same object serves the live listener (blocks of a few 10 ms frames) and the offline
 benchmark (whole files, block by block), so what is measured is what runs. It never raises
@@ -44,6 +47,17 @@ MAX_ECHO_SHARE = 0.4
 utterance is taken for an echo the canceller missed (measured: spoken commands 0.03-0.21,
 the program's speech through a reference 250-400 ms out of step 0.74-0.91)."""
 ECHO_SHARE_LAG_SECONDS = 0.5
+QUIET_BEFORE_SECONDS = ECHO_SHARE_LAG_SECONDS
+"""Silence of the reference before an utterance that makes it echo-free: the echo trails the
+reference by well under this (the aligner keeps it within MAX_LEAD_SECONDS)."""
+MAX_ECHO_LINEAR = 0.2
+"""Share of the cleaned utterance's energy (100-4000 Hz) that a linear filter of the
+reference explains, above which the utterance is taken for the program's own sound. Measured
+on the rig (demo, 0 dB): spoken commands 0.00-0.04, the program's speech a canceller
+10-50 s into the session left behind 0.28-0.74 (heard once as "voice guide next", fit 16)."""
+LINEAR_SEGMENT_SAMPLES = 4096
+"""256 ms segments: the echo's delay and the room's tail fit inside one."""
+LINEAR_BAND_HZ = (100.0, 4000.0)
 _ACTIVITY_SECONDS = 10.0
 
 
@@ -61,10 +75,38 @@ class Heard:
     """The canceller had learned the room, or nothing played during the utterance."""
     echo_share: float = 0.0
     """Peak normalised correlation of the cleaned utterance with the reference (0..1)."""
+    echo_linear: float = 0.0
+    """Share of the cleaned utterance's energy a linear filter of the reference explains."""
 
     @property
     def accepted(self) -> bool:
-        return self.echo_ready and self.echo_share <= MAX_ECHO_SHARE and self.recognition.accepted
+        return (
+            self.echo_ready
+            and self.echo_share <= MAX_ECHO_SHARE
+            and self.echo_linear <= MAX_ECHO_LINEAR
+            and self.recognition.accepted
+        )
+
+
+def linear_share(x: np.ndarray, ref: np.ndarray) -> float:
+    """Share of `x`'s energy in LINEAR_BAND_HZ that a linear time-invariant filter of `ref`
+    explains (energy-weighted magnitude-squared coherence over Welch segments, a quarter apart)."""
+    size = LINEAR_SEGMENT_SAMPLES
+    if len(x) < size:
+        x, ref = np.pad(x, (0, size - len(x))), np.pad(ref, (0, size - len(ref)))
+    hop = size // 4
+    starts = np.arange(0, len(x) - size + 1, hop)
+    window = np.hanning(size)
+    index = starts[:, None] + np.arange(size)
+    xs = np.fft.rfft(x.astype(np.float64)[index] * window, axis=1)
+    rs = np.fft.rfft(ref.astype(np.float64)[index] * window, axis=1)
+    cross = np.mean(xs * np.conj(rs), axis=0)
+    x_power = np.mean(np.abs(xs) ** 2, axis=0)
+    r_power = np.mean(np.abs(rs) ** 2, axis=0)
+    hz = np.fft.rfftfreq(size, 1 / LISTEN_RATE_HZ)
+    band = (hz >= LINEAR_BAND_HZ[0]) & (hz <= LINEAR_BAND_HZ[1])
+    explained = np.abs(cross[band]) ** 2 / (r_power[band] + 1e-9)
+    return float(np.sum(explained) / (np.sum(x_power[band]) + 1e-9))
 
 
 class Pipeline:
@@ -118,13 +160,23 @@ class Pipeline:
         self._warm_at[index] = self._warm_frames + np.cumsum(active)
         self._warm_frames += int(np.count_nonzero(active))
 
-    def _echo_share(self, clean: np.ndarray, first_sample: int) -> float:
-        """How much of the cleaned utterance is the reference (an echo the canceller missed)."""
+    def _reference_of(self, clean: np.ndarray, first_sample: int) -> np.ndarray | None:
+        """The reference under an utterance; None if it is silent or no longer held."""
         size = len(self._ref_history)
         if first_sample < self.samples_in - size:
-            return 0.0
+            return None
         ref = self._ref_history[np.arange(first_sample, first_sample + len(clean)) % size]
-        if not np.any(ref):
+        return ref if np.any(ref) else None
+
+    def _echo_linear(self, clean: np.ndarray, first_sample: int) -> float:
+        """How much of the cleaned utterance a linear filter of the reference explains."""
+        ref = self._reference_of(clean, first_sample)
+        return 0.0 if ref is None else linear_share(clean, ref)
+
+    def _echo_share(self, clean: np.ndarray, first_sample: int) -> float:
+        """How much of the cleaned utterance is the reference (an echo the canceller missed)."""
+        ref = self._reference_of(clean, first_sample)
+        if ref is None:
             return 0.0
         x = clean.astype(np.float64)
         r = ref.astype(np.float64)
@@ -139,11 +191,12 @@ class Pipeline:
             return True
         size = len(self._activity)
         oldest = self.samples_in // FRAME_SAMPLES - size
-        before = start_sample // FRAME_SAMPLES - int(ERLE_SECONDS / FRAME_SECONDS)
-        ring = np.arange(max(before, oldest), end_sample // FRAME_SAMPLES + 1) % size
-        active = self._activity[ring]
-        if not np.any(active):
+        end = end_sample // FRAME_SAMPLES + 1
+        quiet_from = start_sample // FRAME_SAMPLES - int(QUIET_BEFORE_SECONDS / FRAME_SECONDS)
+        if not np.any(self._activity[np.arange(max(quiet_from, oldest), end) % size]):
             return True  # nothing played: nothing to cancel
+        before = start_sample // FRAME_SAMPLES - int(ERLE_SECONDS / FRAME_SECONDS)
+        ring = np.arange(max(before, oldest), end) % size
         # Warm-up as it stood when the utterance began (the worker may be running behind).
         start_frame = max(start_sample // FRAME_SAMPLES, oldest)
         warm = self._warm_at[start_frame % size] if start_frame >= 0 else 0
@@ -188,6 +241,7 @@ class Pipeline:
                         time.perf_counter() - started,
                         self._echo_ready(utterance.start_sample, utterance.end_sample),
                         self._echo_share(utterance.samples, utterance.first_sample),
+                        self._echo_linear(utterance.samples, utterance.first_sample),
                     )
                 )
         except Exception as err:  # never into the audio path: listening stops, keys go on

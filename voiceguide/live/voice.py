@@ -93,7 +93,7 @@ class VoiceControl(SessionListener):
         try:
             self.listener.start()
         except NoInputError as err:
-            self.warn(f"listening is off: {err}; keys still work")
+            self.warn(str(err))  # it says "listening is off: ...; keys still work" itself
             return False
         return True
 
