@@ -128,16 +128,26 @@ def program_clip(home: Path, text: str) -> np.ndarray:
 TONE = ACK_TONE.mean(axis=1).astype(np.float64)
 
 
+def debug_audio(folder: Path) -> list[str]:
+    """--debug-audio into FOLDER/debug: what the listener made of each utterance, kept for a
+    failure's message (it changes nothing else)."""
+    return ["--debug-audio", str(folder / "debug")]
+
+
 def wait_until(when: float) -> None:
     time.sleep(max(0.0, when - time.monotonic()))
 
 
 @contextmanager
 def kept_on_failure(heard: np.ndarray, folder: Path, cli: LiveCli) -> Iterator[None]:
-    """A failed check keeps the speaker's recording and says what the session printed."""
+    """A failed check keeps the speaker's recording and says what the session printed and
+    what the listener made of each utterance (--debug-audio's heard.txt)."""
     try:
         yield
     except AssertionError as err:
+        notes = folder / "debug" / "heard.txt"
+        if notes.is_file():
+            err.add_note(f"the listener heard:\n{notes.read_text()}")
         kept = folder / "speaker.wav"
         with wave.open(str(kept), "wb") as out:
             out.setnchannels(2)
@@ -157,7 +167,7 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
     pause = room.prepare("voice guide pause", "en-us+klatt")
     resume = room.prepare("voice guide resume", "en-gb+f4")
     with Recorder(rig, "speaker.monitor") as recording:
-        cli = LiveCli(["--routine", "demo", "--listen"], env)
+        cli = LiveCli(["--routine", "demo", "--listen", *debug_audio(tmp_path)], env)
         try:
             # Over the music of step 2 after its tip; over step 4's music after its words.
             step2 = cli.wait_for("step 2:", 60)
@@ -226,7 +236,17 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
     no = room.prepare("no", "en-us+f2")
     dialogue = [program_clip(home, sentence) for sentence in DIALOGUE]
     with Recorder(rig, "speaker.monitor") as recording:
-        cli = LiveCli(["--routine", str(counting), "--listen", "--first-side", "left"], env)
+        cli = LiveCli(
+            [
+                "--routine",
+                str(counting),
+                "--listen",
+                "--first-side",
+                "left",
+                *debug_audio(tmp_path),
+            ],
+            env,
+        )
         try:
             # Stopped while pumping: the session counts, and the amounts are asked.
             wait_until(cli.wait_for("step 2:", 60) + 9.5)
@@ -267,9 +287,8 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
 def test_program_sound_alone_is_never_a_command(rig, demo: Demo, tmp_path: Path) -> None:
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
-    debug = tmp_path / "debug"
     with Recorder(rig, "speaker.monitor") as recording:
-        cli = LiveCli(["--routine", "demo", "--listen", "--debug-audio", str(debug)], env)
+        cli = LiveCli(["--routine", "demo", "--listen", *debug_audio(tmp_path)], env)
         try:
             code = cli.end(150)
         finally:
@@ -281,7 +300,7 @@ def test_program_sound_alone_is_never_a_command(rig, demo: Demo, tmp_path: Path)
         assert cli.heard() == []
         assert not [line for line in cli.stderr if "listen" in line], cli.stderr
         # Not a deaf listener: the microphone had the program's sound at its level.
-        mic, _ = read_wav(debug / "mic.wav")
+        mic, _ = read_wav(tmp_path / "debug" / "mic.wav")
         assert rms(mic) > demo.level_rms / 4, (rms(mic), demo.level_rms)
         # And the whole demo played: its last step's announcement is in the recording.
         clip = program_clip(home, demo.announcement("hand-express"))
