@@ -187,8 +187,9 @@ class Recording:
         those bounds, over the chunks within 5 s of `frame` (the server's clock drifts ~1e-4).
         Taking each chunk's first frame, not its last, keeps the estimate from being early.
         """
-        times = np.array([arrived for arrived, _ in self.arrivals])
-        ends = np.array([count for _, count in self.arrivals])
+        arrivals = list(self.arrivals)  # one snapshot: the reader may append meanwhile
+        times = np.array([arrived for arrived, _ in arrivals])
+        ends = np.array([count for _, count in arrivals])
         firsts = np.concatenate([[0], ends[:-1]])
         near = np.abs(firsts - frame) <= 5 * RATE
         if not near.any():

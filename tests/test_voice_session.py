@@ -159,7 +159,9 @@ def kept_on_failure(heard: np.ndarray, folder: Path, cli: LiveCli) -> Iterator[N
         raise
 
 
-def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path: Path) -> None:
+def test_commands_said_over_the_demo_act_and_are_heard(
+    rig, demo: Demo, tmp_path: Path, record_property
+) -> None:
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
     room = Room(tmp_path, demo.level_rms, env)
@@ -202,9 +204,11 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
             act // 2 + RATE // 2,
         )
         assert score > CLIP_SCORE, ("step 3's announcement is not near the 'next'", score)
+        record_property("next_acted_seconds", (step3_at - ends[next_]) / RATE)
         assert 0 < step3_at - ends[next_] <= act, (step3_at - ends[next_]) / RATE
         assert (step3_at - step2_at) / RATE <= demo.step_seconds("pump") - 2.0
         tone_at, score = find_sound(heard, TONE, step3_at, RATE // 10)
+        record_property("next_tone", (score, (tone_at - step3_at) / RATE))
         assert score >= TONE_SCORE and abs(tone_at - step3_at) <= RATE // 20, score
 
         # pause: silence (written zeros) from just after the words until the resume's words.
@@ -212,15 +216,18 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
             (a, b) for a, b in silent_spans(heard, 1.0) if ends[pause] < a <= ends[pause] + act
         ]
         assert len(spans) == 1, ("no pause after the words", (ends[pause] / RATE))
-        _, silent_to = spans[0]
+        silent_from, silent_to = spans[0]
+        record_property("pause_acted_seconds", (silent_from - ends[pause]) / RATE)
+        record_property("resume_acted_seconds", (silent_to - ends[resume]) / RATE)
         # resume: the sound is back right after the words, with the tone.
         assert ends[resume] < silent_to <= ends[resume] + act, (silent_to - ends[resume]) / RATE
         tone_at, score = find_sound(heard, TONE, silent_to + RATE // 4, RATE // 2)
+        record_property("resume_tone", (score, (tone_at - silent_to) / RATE))
         assert score >= TONE_SCORE, score
 
 
 def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
-    rig, demo: Demo, tmp_path: Path
+    rig, demo: Demo, tmp_path: Path, record_property
 ) -> None:
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
@@ -270,6 +277,7 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
         act = int(ACT_SECONDS * RATE)
         spans = [(a, b) for a, b in silent_spans(heard, 0.25) if end < a <= end + act]
         assert spans, ("the sound did not stop after 'stop'", end / RATE)
+        record_property("stop_acted_seconds", (spans[0][0] - end) / RATE)
         _, score = find_sound(heard, dialogue[0], spans[0][1], RATE // 2)
         assert score > CLIP_SCORE, ("no question after the stop", score)
         # Each question and read-back was said, in order, just before the talker answered.

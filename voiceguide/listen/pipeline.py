@@ -4,7 +4,7 @@ echo canceller (speexdsp) -> utterance cutter (Endpointer) -> recognizer (gramma
 Commands are acted on only while the canceller is known to work, since the program's own
 speech leaking through can sound like a command to the grammar:
 - it has had WARMUP_SECONDS of sound to learn the room (it converges in 8-10 s; the live
-  listener restarts the warm-up whenever it moves the reference, `restart_warmup`), and
+  listener asks for REWARM_SECONDS more whenever it moves the reference, `restart_warmup`), and
 - over the ERLE_SECONDS before the utterance it took at least MIN_ERLE_DB off the microphone
   (echo return loss enhancement: a reference out of step with the echo, e.g. after playback
   stalled, cancels nothing),
@@ -36,6 +36,11 @@ from voiceguide.listen.recognizer import Recognition, Recognizer
 from voiceguide.listen.vad import UtteranceCutter
 
 WARMUP_SECONDS = 8.0
+REWARM_SECONDS = 2.0
+"""Sound needed again after the reference moved: the canceller has learned the room and
+re-adapts to a shift within a second or two; the ERLE and echo checks guard the rest (every
+program utterance refused for a restarted 8 s warm-up in the rig runs was also refused by
+MAX_ECHO_SHARE or MAX_ECHO_LINEAR, and the full restart cost a spoken "next" 3 s after a move)."""
 QUIET_RMS = 30.0
 """A reference 10 ms frame below this RMS (of 32768) counts as nothing playing."""
 ERLE_SECONDS = 2.0
@@ -141,8 +146,13 @@ class Pipeline:
         self._ref_history = np.zeros(frames * FRAME_SAMPLES, dtype=np.int16)
 
     def restart_warmup(self) -> None:
-        """The reference moved: the canceller must learn the room again."""
-        self._warm_frames = 0
+        """The reference moved: the canceller must re-adapt (REWARM_SECONDS of sound; the
+        full warm-up if it had not finished). Utterances that began before count as cold."""
+        full = round(WARMUP_SECONDS / FRAME_SECONDS)
+        if self._warm_frames >= full:
+            self._warm_frames = full - round(REWARM_SECONDS / FRAME_SECONDS)
+        else:
+            self._warm_frames = 0
         self._warm_at[:] = 0
 
     def _note(self, ref: np.ndarray, mic: np.ndarray, clean: np.ndarray) -> None:
