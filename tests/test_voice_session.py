@@ -44,11 +44,11 @@ pytestmark = pytest.mark.sound
 
 ACT_SECONDS = 3.0
 """From the end of a command's words to its effect in the speaker's sound: the voice
-detector's hang-over, decoding, the 0.3 s edit margin. Measured on the rig at load average
-6-9: 0.9-1.7 s."""
+detector's hang-over, decoding, the 0.3 s edit margin. Measured in 5 runs at load average
+7-10: next 0.96-1.27 s, pause 0.88-0.93 s, resume 0.53-0.78 s, stop 0.91-1.19 s."""
 TONE_SCORE = 0.35
-"""Normalised match of the acknowledgement tone over the program's sound: 0.49-0.81 where it
-plays, 0.14 where it does not (after a pause)."""
+"""Normalised match of the acknowledgement tone over the program's sound: 0.53-0.76 where it
+plays (5 runs), 0.14 where it does not (after a pause)."""
 CLIP_SCORE = 0.9
 """Normalised match of one of the program's clips where it plays (0.99 and more measured)."""
 DIALOGUE = (
@@ -159,9 +159,7 @@ def kept_on_failure(heard: np.ndarray, folder: Path, cli: LiveCli) -> Iterator[N
         raise
 
 
-def test_commands_said_over_the_demo_act_and_are_heard(
-    rig, demo: Demo, tmp_path: Path, record_property
-) -> None:
+def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path: Path) -> None:
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
     room = Room(tmp_path, demo.level_rms, env)
@@ -204,11 +202,9 @@ def test_commands_said_over_the_demo_act_and_are_heard(
             act // 2 + RATE // 2,
         )
         assert score > CLIP_SCORE, ("step 3's announcement is not near the 'next'", score)
-        record_property("next_acted_seconds", (step3_at - ends[next_]) / RATE)
         assert 0 < step3_at - ends[next_] <= act, (step3_at - ends[next_]) / RATE
         assert (step3_at - step2_at) / RATE <= demo.step_seconds("pump") - 2.0
         tone_at, score = find_sound(heard, TONE, step3_at, RATE // 10)
-        record_property("next_tone", (score, (tone_at - step3_at) / RATE))
         assert score >= TONE_SCORE and abs(tone_at - step3_at) <= RATE // 20, score
 
         # pause: silence (written zeros) from just after the words until the resume's words.
@@ -216,18 +212,15 @@ def test_commands_said_over_the_demo_act_and_are_heard(
             (a, b) for a, b in silent_spans(heard, 1.0) if ends[pause] < a <= ends[pause] + act
         ]
         assert len(spans) == 1, ("no pause after the words", (ends[pause] / RATE))
-        silent_from, silent_to = spans[0]
-        record_property("pause_acted_seconds", (silent_from - ends[pause]) / RATE)
-        record_property("resume_acted_seconds", (silent_to - ends[resume]) / RATE)
+        _, silent_to = spans[0]
         # resume: the sound is back right after the words, with the tone.
         assert ends[resume] < silent_to <= ends[resume] + act, (silent_to - ends[resume]) / RATE
         tone_at, score = find_sound(heard, TONE, silent_to + RATE // 4, RATE // 2)
-        record_property("resume_tone", (score, (tone_at - silent_to) / RATE))
         assert score >= TONE_SCORE, score
 
 
 def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
-    rig, demo: Demo, tmp_path: Path, record_property
+    rig, demo: Demo, tmp_path: Path
 ) -> None:
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
@@ -275,9 +268,8 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
         # The sound stopped right after the words, and the first question followed.
         end = recording.frame_at(stop.words_end)
         act = int(ACT_SECONDS * RATE)
-        spans = [(a, b) for a, b in silent_spans(heard, 0.25) if end < a <= end + act]
+        spans = [(a, b) for a, b in silent_spans(heard, 0.1) if end < a <= end + act]
         assert spans, ("the sound did not stop after 'stop'", end / RATE)
-        record_property("stop_acted_seconds", (spans[0][0] - end) / RATE)
         _, score = find_sound(heard, dialogue[0], spans[0][1], RATE // 2)
         assert score > CLIP_SCORE, ("no question after the stop", score)
         # Each question and read-back was said, in order, just before the talker answered.
