@@ -58,8 +58,10 @@ reference by well under this (the aligner keeps it within MAX_LEAD_SECONDS)."""
 MAX_ECHO_LINEAR = 0.2
 """Share of the cleaned utterance's energy (100-4000 Hz) that a linear filter of the
 reference explains, above which the utterance is taken for the program's own sound. Measured
-on the rig (demo, 0 dB): spoken commands 0.00-0.04, the program's speech a canceller
-10-50 s into the session left behind 0.28-0.74 (heard once as "voice guide next", fit 16)."""
+on the rig (demo, 0 dB): spoken commands 0.00-0.10; the program's speech a canceller 10-70 s
+into the session left behind mostly 0.25-0.75 (two such utterances decoded as "voice guide
+next", fit 16, share 0.30, and "voice guide pause", fit 8, share 0.27, were refused by this
+alone); on the 0 dB bench material at most 0.139 of 60 rightly decoded commands."""
 LINEAR_SEGMENT_SAMPLES = 4096
 """256 ms segments: the echo's delay and the room's tail fit inside one."""
 LINEAR_BAND_HZ = (100.0, 4000.0)
