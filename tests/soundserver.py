@@ -187,20 +187,29 @@ class Recording:
         those bounds, over the chunks within 5 s of `frame` (the server's clock drifts ~1e-4).
         Taking each chunk's first frame, not its last, keeps the estimate from being early.
         """
-        times = np.array([arrived for arrived, _ in self.arrivals])
-        ends = np.array([count for _, count in self.arrivals])
+        arrivals = list(self.arrivals)  # one snapshot: the reader may append meanwhile
+        times = np.array([arrived for arrived, _ in arrivals])
+        ends = np.array([count for _, count in arrivals])
         firsts = np.concatenate([[0], ends[:-1]])
         near = np.abs(firsts - frame) <= 5 * RATE
         if not near.any():
             near[np.argmin(np.abs(firsts - frame))] = True
         return float(np.min(times[near] - (firsts[near] - frame) / RATE))
 
+    def frame_at(self, when: float) -> int:
+        """The recorded frame the server delivered at monotonic time `when` (time_of inverted)."""
+        guess = round((when - self.arrivals[0][0]) * RATE)
+        for _ in range(3):  # time_of is linear near a frame: converges at once
+            guess += round((when - self.time_of(guess)) * RATE)
+        return guess
+
 
 class Recorder:
-    """`parec` on the null sink's monitor, read by a thread."""
+    """`parec` on the null sink's monitor (or another source), read by a thread."""
 
-    def __init__(self, server: PulseServer) -> None:
+    def __init__(self, server: PulseServer, device: str = f"{SINK}.monitor") -> None:
         self.server = server
+        self.device = device
         self.recording = Recording()
         self.process: subprocess.Popen[bytes] | None = None
         self.thread: threading.Thread | None = None
@@ -214,7 +223,7 @@ class Recorder:
                 f"--rate={RATE}",
                 "--channels=2",
                 "--latency-msec=10",
-                f"--device={SINK}.monitor",
+                f"--device={self.device}",
             ],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

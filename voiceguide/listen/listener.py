@@ -14,7 +14,8 @@ After a session the dialogue asks for amounts: `ask("amount-ml", timeout)` switc
 grammar, waits for one accepted answer (an Answer with its value) and switches back.
 
 Privacy: microphone audio stays in memory. Only `debug_audio_dir` (off by default) writes the
-microphone and the aligned reference as WAV files, for tuning.
+microphone and the aligned reference as WAV files, and what was made of each utterance
+(heard.txt, with each move of the reference), for tuning.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TextIO
 
 import numpy as np
 
@@ -74,6 +75,24 @@ def answer_for(mode: str, words: str) -> Answer | None:
     return None if amount is None else Answer(mode, words, amount)
 
 
+def describe(heard: Heard) -> str:
+    """One tab-separated line on an utterance, for --debug-audio's heard.txt."""
+    r = heard.recognition
+    return "\t".join(
+        [
+            f"{heard.start_sample / LISTEN_RATE_HZ:.2f}-{heard.end_sample / LISTEN_RATE_HZ:.2f}",
+            heard.mode,
+            repr(r.words),
+            f"fit {r.fit:.1f}",
+            f"margin {r.margin}",
+            f"echo ready {heard.echo_ready}",
+            f"share {heard.echo_share:.2f}",
+            f"linear {heard.echo_linear:.2f}",
+            "accepted" if heard.accepted else "refused",
+        ]
+    )
+
+
 class CommandListener:
     def __init__(
         self,
@@ -107,6 +126,7 @@ class CommandListener:
         self._answers: queue.Queue[Answer] = queue.Queue()
         self._debug_dir = debug_audio_dir
         self._debug: tuple[wave.Wave_write, wave.Wave_write] | None = None
+        self._debug_notes: TextIO | None = None
         self.heard: deque[Heard] = deque(maxlen=500)
         """The latest utterances and what was made of them (diagnostics, tests)."""
         self._anchors_seen = 0
@@ -211,6 +231,7 @@ class CommandListener:
         refs = np.concatenate([self._pending_ref, ref])
         whole = len(mic) // FRAME_SAMPLES * FRAME_SAMPLES
         self._pending, self._pending_ref = mic[whole:], refs[whole:]
+        lag = None
         if self._tracker is not None and whole:
             lag = self._tracker.feed(mic[:whole], refs[:whole])
             if lag is not None:
@@ -218,11 +239,13 @@ class CommandListener:
         if self._aligner.reanchors != self._anchors_seen:
             self._anchors_seen = self._aligner.reanchors
             self._pipeline.restart_warmup()
+            self._note_debug(f"{self._pipeline.seconds_in:.2f}\treference moved\t{lag}")
         with self._mode_lock:
             heard = self._pipeline.feed(mic[:whole], refs[:whole])
             mode = self._pipeline.recognizer.mode
         for item in heard:
             self.heard.append(item)
+            self._note_debug(describe(item))
             if not item.accepted:
                 continue
             if mode == "commands":
@@ -240,6 +263,7 @@ class CommandListener:
     # -- debug recording ------------------------------------------------------------------
     def _open_debug(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
+        self._debug_notes = (folder / "heard.txt").open("w", encoding="utf-8")
         writers = []
         for name in ("mic.wav", "reference.wav"):
             w = wave.open(str(folder / name), "wb")
@@ -254,7 +278,15 @@ class CommandListener:
             self._debug[0].writeframes(mic.astype("<i2").tobytes())
             self._debug[1].writeframes(ref.astype("<i2").tobytes())
 
+    def _note_debug(self, line: str) -> None:
+        if self._debug_notes is not None:
+            self._debug_notes.write(line + "\n")
+            self._debug_notes.flush()
+
     def _close_debug(self) -> None:
+        if self._debug_notes is not None:
+            self._debug_notes.close()
+            self._debug_notes = None
         if self._debug is not None:
             for w in self._debug:
                 w.close()

@@ -99,10 +99,12 @@ class Conductor:
         return self.player.wait(timeout)
 
     def close(self) -> None:
-        """Stop the sound if it still plays, and join every thread the conductor started."""
+        """Stop the sound if it still plays, and join every thread the conductor started
+        (the output's own included: `release` waits for them)."""
         if not self.player.finished:
             self.player.stop()
         self.player.close()
+        self.player.sink.release()
         self._closing.set()
         if self._voice_thread is not None and self._voice_thread.is_alive():
             self._voice_thread.join(timeout=30.0)  # at most one clip's synthesis

@@ -49,12 +49,13 @@ class PlayerAudio:
         self._session = session
 
     def playhead_frame(self) -> int | None:
-        """The frame heard now: the output's playhead is timed from the start call, and the
-        sound server holds its device buffer before the first sample comes out."""
+        """The frame heard now: the output's playhead, timed from the start call. The device
+        buffer is what the server reads ahead, not a delay of the first sample: taking it off
+        put the reference 280 ms early at every start on the rig (the delay tracker's first
+        correction, -3,812 to -3,977 samples, in every run), and the move that corrected it
+        restarted the canceller's warm-up."""
         output = self._session.conductor.player.sink
-        if not output.playing:
-            return None
-        return max(0, output.playhead_frame() - output.device_buffer_frames)
+        return output.playhead_frame() if output.playing else None
 
     def played(self, start_frame: int, n_frames: int) -> np.ndarray:
         return self._session.conductor.player.sink.played(start_frame, n_frames)
@@ -93,7 +94,7 @@ class VoiceControl(SessionListener):
         try:
             self.listener.start()
         except NoInputError as err:
-            self.warn(f"listening is off: {err}; keys still work")
+            self.warn(str(err))  # it says "listening is off: ...; keys still work" itself
             return False
         return True
 

@@ -47,6 +47,16 @@ this much is not heard. The device then reads the buffer up to this much (plus o
 ahead of the playhead, so the live player's edit margin is derived from it. Set for this process,
 over any value of the user's: the margin relies on it."""
 DEVICE_BUFFER_FRAMES = DEVICE_BUFFER_MS * MIX_RATE_HZ // 1000
+STOP_WAIT_SECONDS = 5.0
+"""How long a stopped play object's thread is waited for before the buffer is closed: it
+drains the device's buffer first (DEVICE_BUFFER_MS of sound, in real time), later under load."""
+
+
+def _still_playing(play: Any) -> bool:
+    try:
+        return bool(play.is_playing())
+    except Exception:  # simpleaudio's own error type
+        return False
 
 
 def no_output_message(detail: str) -> str:
@@ -141,8 +151,9 @@ class SimpleaudioSink:
         self._frames: np.ndarray | None = None
         self._capacity = 0
         self._play: Any = None
-        self._last_play: Any = None
-        """The play object stopped last: its thread may still be reading the buffer."""
+        self._stopped_plays: list[Any] = []
+        """Play objects stopped but maybe not ended: each one's thread drains the device's
+        buffer, then calls into Python to release its view of ours."""
         self._playhead = Playhead(self.clock)
         self._released_bytes = 0
         self._write_frame = 0
@@ -208,7 +219,8 @@ class SimpleaudioSink:
 
     def _stop_play_object(self) -> None:
         if self._play is not None:
-            self._last_play = self._play
+            self._stopped_plays = [p for p in self._stopped_plays if _still_playing(p)]
+            self._stopped_plays.append(self._play)
             with contextlib.suppress(Exception):
                 self._play.stop()
             self._play = None
@@ -276,16 +288,14 @@ class SimpleaudioSink:
         self._close_buffer()
 
     def _close_buffer(self) -> None:
-        # simpleaudio's own thread may read the buffer for a moment after stop(): unmapping
-        # it then is a segfault. Wait until that thread has ended (a few ms, 0.5 s at most).
-        play, self._play = self._last_play, None
-        deadline = self.clock.monotonic() + 0.5
-        while play is not None and self.clock.monotonic() < deadline:
-            try:
-                if not play.is_playing():
-                    break
-            except Exception:  # simpleaudio's own error type
-                break
+        # simpleaudio's own thread reads the buffer for a moment after stop(), drains the
+        # device's buffer, then takes the GIL to release its view: unmapping the buffer before
+        # that, or the interpreter ending before it, is a segfault (seen at the end of
+        # sessions under load). Wait until every such thread has ended.
+        self._play = None
+        deadline = self.clock.monotonic() + STOP_WAIT_SECONDS
+        while self._stopped_plays and self.clock.monotonic() < deadline:
+            self._stopped_plays = [p for p in self._stopped_plays if _still_playing(p)]
             time.sleep(0.005)
         self._frames = None
         self._capacity = 0
