@@ -153,3 +153,7 @@ def test_listening_settings(tmp_path) -> None:
     path.write_text('wake_word = "hello there voice guide"\n')
     with pytest.raises(BadInputError, match="wake_word: expected one or two words"):
         load_config(path)
+
+
+def test_a_read_back_says_hundreds_with_and() -> None:
+    assert say_amount(120, "ml") == "one hundred and twenty millilitres"

@@ -163,7 +163,7 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
     home = demo.home(tmp_path)
     env = pulse_env(rig.env, home)
     room = Room(tmp_path, demo.level_rms, env)
-    next_ = room.prepare("voice guide next", "en-us+f2")
+    next_ = room.prepare("voice guide next step", "en-us+f2")
     pause = room.prepare("voice guide pause", "en-us+klatt")
     resume = room.prepare("voice guide resume", "en-gb+f4")
     with Recorder(rig, "speaker.monitor") as recording:

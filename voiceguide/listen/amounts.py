@@ -120,7 +120,8 @@ def parse_amount(words: str, unit: str) -> float | None:
 def say_amount(value: float, unit: str) -> str:
     """The read-back wording: "sixty five millilitres", "two and a half ounces"."""
     if unit == "ml":
-        return f"{number_words(round(value))[0]} millilitres"
+        # The last form is the one with "and": "one hundred and twenty".
+        return f"{number_words(round(value))[-1]} millilitres"
     whole = int(value)
     if value == 0.5:
         return "half an ounce"

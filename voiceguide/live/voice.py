@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from voiceguide.audioformat import frames_to_seconds
+from voiceguide.listen.amounts import say_amount
 from voiceguide.live.events import Event, SessionListener
 from voiceguide.routine.durations import spoken_length
 
@@ -168,7 +169,7 @@ class SpokenAmounts:
                 self.say(f"{side.capitalize()} skipped.")
                 return None
             value = float(answer.value)
-            self.say(f"{side.capitalize()}, {answer.words} {UNIT_WORDS[unit]}. Say yes or no.")
+            self.say(f"{side.capitalize()}, {say_amount(value, unit)}. Say yes or no.")
             confirmed = listener.ask("yes-no", ANSWER_SECONDS)
             if confirmed is not None and confirmed.value == "yes":
                 self.say("Saved.")
