@@ -9,11 +9,26 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def voiceguide_home(
-    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Path:
-    """Every test gets its own config/data/cache dirs, never the real user's."""
+    """Every test gets its own config/data/cache dirs, never the real user's.
+
+    Where the natural voice is installed (`make natural`) it would be the default engine, and
+    the base tests' lengths and timings are espeak-ng's: outside the `natural` tests, the
+    extra counts as not installed here, and the test's config asks for pyttsx3 for the CLI
+    run as a child process (a test that writes its own config.toml replaces it).
+    """
     home = tmp_path_factory.mktemp("vghome")
     monkeypatch.setenv("VOICEGUIDE_HOME", str(home))
+    from voiceguide.speech import hibari_engine
+
+    if request.node.get_closest_marker("natural") is None and hibari_engine.installed():
+        # In this process the extra is as if absent; child processes read the config.
+        monkeypatch.setattr(hibari_engine, "installed", lambda: False)
+        (home / "config").mkdir(mode=0o700)
+        (home / "config" / "config.toml").write_text('speech_engine = "pyttsx3"\n')
     return home
 
 

@@ -59,9 +59,11 @@ def test_a_missing_import_file_is_one_plain_line(tmp_path: Path) -> None:
     )
 
 
-def test_voices_name_each_voice_once_and_mark_the_default() -> None:
+def test_voices_name_each_voice_once_and_mark_the_default(voiceguide_home: Path) -> None:
     from voiceguide.speech import hibari_engine
 
+    # No config: the default engine's choice itself (conftest pins pyttsx3 where hibari is).
+    (voiceguide_home / "config" / "config.toml").unlink(missing_ok=True)
     result = invoke("voices")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()

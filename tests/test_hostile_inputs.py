@@ -92,6 +92,7 @@ SPECIAL_KINDS = ("zero-link", "fifo", "folder")
 
 def make_special(path: Path, kind: str) -> Path:
     """`path` as a symbolic link to /dev/zero (endless), a FIFO (blocks) or a folder."""
+    path.unlink(missing_ok=True)  # a config.toml conftest wrote (where the natural voice is)
     if kind == "zero-link":
         path.symlink_to("/dev/zero")
     elif kind == "fifo":

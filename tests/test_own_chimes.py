@@ -178,7 +178,7 @@ def test_routines_check_warns_about_a_routines_bad_chime(tmp_path: Path) -> None
 def test_render_never_writes_over_an_own_chime(tmp_path: Path, voiceguide_home) -> None:
     bell = make_bell(tmp_path / "bell.ogg", 880, 1.0)
     before = bell.read_bytes()
-    (voiceguide_home / "config").mkdir(parents=True)
+    (voiceguide_home / "config").mkdir(parents=True, exist_ok=True)
     (voiceguide_home / "config" / "config.toml").write_text(f'chime = "{bell}"\n')
     routine = tmp_path / "chimes.toml"
     routine.write_text(ROUTINE.format(audio=""))
