@@ -39,6 +39,7 @@ from voiceguide.listen.capture import MicCapture
 from voiceguide.listen.format import FRAME_SAMPLES, LISTEN_RATE_HZ
 from voiceguide.listen.pipeline import Heard, Pipeline
 from voiceguide.listen.recognizer import check_wake_phrase
+from voiceguide.priority import lower_this_thread
 
 _QUEUE_CHUNKS = 500  # 10 s of 20 ms chunks: a stalled worker drops audio, never blocks parec
 
@@ -213,6 +214,7 @@ class CommandListener:
                 self._warn(message)
 
     def _work(self) -> None:
+        lower_this_thread()  # decoding an utterance takes 0.1-0.3 s of CPU: after the audio
         while True:
             item = self._queue.get()
             if item is None:

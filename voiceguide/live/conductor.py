@@ -26,6 +26,7 @@ from voiceguide.mix.prepare import Session
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
 from voiceguide.output.base import LiveOutput
+from voiceguide.priority import lower_this_thread
 from voiceguide.routine.load import Line, Recording, caption
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class Conductor:
         The plan was laid out with estimated lengths for these clips; they all lie after the
         producer's horizon when this runs, so the rebuilt plan changes only the future.
         """
+        lower_this_thread()  # and the synthesizers it starts inherit the lower priority
         while not self._closing.is_set():
             if not self._voice_wanted.wait(0.2):
                 continue

@@ -24,6 +24,7 @@ from voiceguide.audioformat import CHANNELS, MIX_RATE_HZ
 from voiceguide.mix.renderer import Renderer
 from voiceguide.mix.timeline import Timeline
 from voiceguide.output.base import LiveOutput
+from voiceguide.priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,7 @@ class LivePlayer:
         return np.rint(faded).astype(np.int16)
 
     def _produce(self) -> None:
+        lower_this_thread()  # its catch-up bursts must not delay the output's writer
         try:
             while not self._stop:
                 with self.lock:

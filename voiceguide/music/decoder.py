@@ -13,6 +13,7 @@ import numpy as np
 
 from voiceguide.audioformat import CHANNELS, FRAME_BYTES, MIX_RATE_HZ
 from voiceguide.errors import MusicError
+from voiceguide.priority import lower_process, lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Decoder:
             )
         except FileNotFoundError:
             raise MusicError("ffmpeg is not installed (apt-get install ffmpeg)") from None
+        lower_process(self._process.pid)  # it decodes ahead at full speed: after the audio
         self.exhausted = False
         self._closed = threading.Event()
         self._chunks: queue.Queue[bytes] = queue.Queue(maxsize=READ_AHEAD_CHUNKS)
@@ -59,6 +61,7 @@ class Decoder:
         process = self._process
         assert process is not None and process.stdout is not None
         stdout = process.stdout
+        lower_this_thread()
         while not self._closed.is_set():
             try:
                 data = stdout.read(CHUNK_FRAMES * FRAME_BYTES)
