@@ -10,6 +10,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -211,3 +212,44 @@ def test_commands_that_make_no_clip_never_import_the_natural_voice(args: tuple[s
     imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if "|" in line}
     assert "voiceguide.cli" in imported or args == ("--help",)
     assert not {"hibari", "onnxruntime"} & {name.split(".")[0] for name in imported}
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def test_the_worker_makes_hibaris_own_clip_with_its_phonemizer_in_a_child(tmp_path: Path) -> None:
+    """The worker loads the phonemizer in a forked child while it opens the model: its clip of
+    a two-sentence text is what hibari's own `Hibari()(text, speed, seed)` makes, sample for
+    sample, and the child ends with the worker."""
+    from hibari import Hibari
+
+    from voiceguide.speech.hibari_worker import SEED
+
+    text = f"{TEXT} Then pump, for ten minutes."
+    engine = HibariEngine(None, 150)
+    try:
+        out = engine.synthesize(text, tmp_path / "clip.wav")
+        assert engine._process is not None
+        worker = engine._process.pid
+        phonemizers = children_of(worker)
+        assert len(phonemizers) == 1
+    finally:
+        engine.close()
+    samples, rate = read_wav(out)
+    own = Hibari(voice="heart", threads=1)(text, speed=engine.speed, seed=SEED)
+    expected = np.round(np.clip(own, -1.0, 1.0) * 32767.0).astype(np.int16)
+    assert rate == Hibari.sample_rate
+    np.testing.assert_array_equal(samples.reshape(-1), expected)
+    deadline = time.monotonic() + 5
+    while any(Path(f"/proc/{pid}").exists() for pid in phonemizers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in phonemizers)
