@@ -10,6 +10,7 @@ recorded with parec and searched for each command's effect; the pumping log is r
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 import wave
@@ -134,6 +135,19 @@ def debug_audio(folder: Path) -> list[str]:
     return ["--debug-audio", str(folder / "debug")]
 
 
+LATENCY_RECORD = "VOICEGUIDE_LATENCY_RECORD"
+"""A file to which each command's measured latency is added, as a JSON line (for
+bench/voice_latency.py); unset, nothing is written."""
+
+
+def record_latency(command: str, seconds: float) -> None:
+    """Note the latency of `command` (end of the words to its effect) for the benchmark."""
+    target = os.environ.get(LATENCY_RECORD)
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"command": command, "seconds": round(seconds, 4)}) + "\n")
+
+
 def wait_until(when: float) -> None:
     time.sleep(max(0.0, when - time.monotonic()))
 
@@ -203,6 +217,7 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
         )
         assert score > CLIP_SCORE, ("step 3's announcement is not near the 'next'", score)
         assert 0 < step3_at - ends[next_] <= act, (step3_at - ends[next_]) / RATE
+        record_latency("next", (step3_at - ends[next_]) / RATE)
         assert (step3_at - step2_at) / RATE <= demo.step_seconds("pump") - 2.0
         tone_at, score = find_sound(heard, TONE, step3_at, RATE // 10)
         assert score >= TONE_SCORE and abs(tone_at - step3_at) <= RATE // 20, score
@@ -212,9 +227,11 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
             (a, b) for a, b in silent_spans(heard, 1.0) if ends[pause] < a <= ends[pause] + act
         ]
         assert len(spans) == 1, ("no pause after the words", (ends[pause] / RATE))
-        _, silent_to = spans[0]
+        silent_from, silent_to = spans[0]
+        record_latency("pause", (silent_from - ends[pause]) / RATE)
         # resume: the sound is back right after the words, with the tone.
         assert ends[resume] < silent_to <= ends[resume] + act, (silent_to - ends[resume]) / RATE
+        record_latency("resume", (silent_to - ends[resume]) / RATE)
         tone_at, score = find_sound(heard, TONE, silent_to + RATE // 4, RATE // 2)
         assert score >= TONE_SCORE, score
 
@@ -270,6 +287,7 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
         act = int(ACT_SECONDS * RATE)
         spans = [(a, b) for a, b in silent_spans(heard, 0.1) if end < a <= end + act]
         assert spans, ("the sound did not stop after 'stop'", end / RATE)
+        record_latency("stop", (spans[0][0] - end) / RATE)
         _, score = find_sound(heard, dialogue[0], spans[0][1], RATE // 2)
         assert score > CLIP_SCORE, ("no question after the stop", score)
         # Each question and read-back was said, in order, just before the talker answered.

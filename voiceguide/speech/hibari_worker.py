@@ -19,6 +19,8 @@ phonemizer loads here, after the model.
 
 from __future__ import annotations
 
+import contextlib
+import gzip
 import json
 import os
 import signal
@@ -41,13 +43,29 @@ class Phonemes(Protocol):
         ...
 
 
+def read_json_asset(path: str) -> Any:
+    """One of hibari's JSON assets (gzipped or not), parsed by orjson: its lexicons and tagger
+    are 3.9 MB of gzipped JSON, 0.33 s for the standard library and 0.18 s for orjson."""
+    import orjson
+
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as data:
+        return orjson.loads(data.read())
+
+
 def load_phonemizer(voice: str) -> Phonemes:
     """hibari's own text-to-phonemes (Hibari.phonemize: sentences, then its G2P), without
-    its model: an instance made without __init__, which is where the model is opened."""
+    its model: an instance made without __init__, which is where the model is opened.
+    Its assets are read with orjson (same values as its own `json.load`, in half the time)."""
+    from hibari import g2p
     from hibari.g2p import G2P
     from hibari.tts import Hibari
     from hibari.voices import VOICES
 
+    with contextlib.suppress(ImportError):
+        import orjson  # noqa: F401  (part of the extra; without it, hibari's own reader)
+
+        g2p._load_json = lambda name: read_json_asset(os.path.join(g2p.ASSETS, name))
     reader = Hibari.__new__(Hibari)
     reader.voice = voice
     reader._g2p = G2P(british=VOICES[voice]["british"])
