@@ -9,6 +9,7 @@ recorded with parec and searched for each command's effect; the pumping log is r
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -24,6 +25,7 @@ import pytest
 from voice_session_helpers import (
     LiveCli,
     Room,
+    Talk,
     find_sound,
     pulse_env,
     silent_spans,
@@ -39,7 +41,7 @@ from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 from audio_helpers import read_wav
 from cli_helpers import run_cli
 from listen_helpers import rms
-from soundserver import RATE, Recorder
+from soundserver import RATE, Recorder, Recording
 
 pytestmark = pytest.mark.sound
 
@@ -140,12 +142,30 @@ LATENCY_RECORD = "VOICEGUIDE_LATENCY_RECORD"
 bench/voice_latency.py); unset, nothing is written."""
 
 
-def record_latency(command: str, seconds: float) -> None:
-    """Note the latency of `command` (end of the words to its effect) for the benchmark."""
+def room_recorder(rig) -> contextlib.AbstractContextManager[Recording | None]:
+    """A recording of room's monitor (where each talker's words really ended) when the
+    benchmark asks for latencies, else nothing."""
+    if os.environ.get(LATENCY_RECORD):
+        return Recorder(rig, "room.monitor")
+    return contextlib.nullcontext()
+
+
+def record_latency(
+    command: str, talk: Talk, effect_frame: int, speaker: Recording, room: Recording | None
+) -> None:
+    """Note the latency of `command` for the benchmark: from the end of the talker's words,
+    as found in the room's recording, to the effect's frame in the speaker's recording."""
     target = os.environ.get(LATENCY_RECORD)
-    if target:
-        with open(target, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"command": command, "seconds": round(seconds, 4)}) + "\n")
+    if not target or room is None:
+        return
+    words_end = Room.heard_end(talk, room)
+    if words_end is None:
+        return
+    seconds = speaker.time_of(effect_frame) - words_end
+    with open(target, "a", encoding="utf-8") as out:
+        late = words_end - talk.words_end  # paplay's start-up, as heard
+        record = {"command": command, "seconds": round(seconds, 4), "talk_late": round(late, 4)}
+        out.write(json.dumps(record) + "\n")
 
 
 def wait_until(when: float) -> None:
@@ -180,7 +200,7 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
     next_ = room.prepare("voice guide next step", "en-us+f2")
     pause = room.prepare("voice guide pause", "en-us+klatt")
     resume = room.prepare("voice guide resume", "en-gb+f4")
-    with Recorder(rig, "speaker.monitor") as recording:
+    with Recorder(rig, "speaker.monitor") as recording, room_recorder(rig) as room_heard:
         cli = LiveCli(["--routine", "demo", "--listen", *debug_audio(tmp_path)], env)
         try:
             # Over the music of step 2 after its tip; over step 4's music after its words.
@@ -217,7 +237,7 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
         )
         assert score > CLIP_SCORE, ("step 3's announcement is not near the 'next'", score)
         assert 0 < step3_at - ends[next_] <= act, (step3_at - ends[next_]) / RATE
-        record_latency("next", (step3_at - ends[next_]) / RATE)
+        record_latency("next", next_, step3_at, recording, room_heard)
         assert (step3_at - step2_at) / RATE <= demo.step_seconds("pump") - 2.0
         tone_at, score = find_sound(heard, TONE, step3_at, RATE // 10)
         assert score >= TONE_SCORE and abs(tone_at - step3_at) <= RATE // 20, score
@@ -228,10 +248,10 @@ def test_commands_said_over_the_demo_act_and_are_heard(rig, demo: Demo, tmp_path
         ]
         assert len(spans) == 1, ("no pause after the words", (ends[pause] / RATE))
         silent_from, silent_to = spans[0]
-        record_latency("pause", (silent_from - ends[pause]) / RATE)
+        record_latency("pause", pause, silent_from, recording, room_heard)
         # resume: the sound is back right after the words, with the tone.
         assert ends[resume] < silent_to <= ends[resume] + act, (silent_to - ends[resume]) / RATE
-        record_latency("resume", (silent_to - ends[resume]) / RATE)
+        record_latency("resume", resume, silent_to, recording, room_heard)
         tone_at, score = find_sound(heard, TONE, silent_to + RATE // 4, RATE // 2)
         assert score >= TONE_SCORE, score
 
@@ -252,7 +272,7 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
     right = room.prepare("one hundred and fifty", "en+m3")
     no = room.prepare("no", "en-us+f2")
     dialogue = [program_clip(home, sentence) for sentence in DIALOGUE]
-    with Recorder(rig, "speaker.monitor") as recording:
+    with Recorder(rig, "speaker.monitor") as recording, room_recorder(rig) as room_heard:
         cli = LiveCli(
             [
                 "--routine",
@@ -287,7 +307,7 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
         act = int(ACT_SECONDS * RATE)
         spans = [(a, b) for a, b in silent_spans(heard, 0.1) if end < a <= end + act]
         assert spans, ("the sound did not stop after 'stop'", end / RATE)
-        record_latency("stop", (spans[0][0] - end) / RATE)
+        record_latency("stop", stop, spans[0][0], recording, room_heard)
         _, score = find_sound(heard, dialogue[0], spans[0][1], RATE // 2)
         assert score > CLIP_SCORE, ("no question after the stop", score)
         # Each question and read-back was said, in order, just before the talker answered.

@@ -19,7 +19,7 @@ import numpy as np
 
 from voiceguide.listen.format import LISTEN_RATE_HZ
 
-from audio_helpers import find_clip
+from audio_helpers import find_clip, read_wav
 from listen_helpers import at_level, speak, write_wav
 from soundserver import RATE, Recording
 
@@ -124,6 +124,11 @@ class Talk:
         return self.started + self.words_end_seconds
 
 
+HEARD_SCORE = 0.5
+"""Normalised match of a talker's clip in the room's recording, over the program's echo at
+the same level, above which its place there is trusted."""
+
+
 class Room:
     """Test talkers at a fixed level (0 dB against the program's sound), into the sink "room"."""
 
@@ -163,6 +168,22 @@ class Room:
         talk.thread = threading.Thread(target=run, daemon=True)
         talk.thread.start()
         return talk
+
+    @staticmethod
+    def heard_end(talk: Talk, room: Recording) -> float | None:
+        """Monotonic time at which `talk`'s words ended in the room, found in a recording of
+        room's monitor (so paplay's start-up is counted as it happened); None if the match is
+        poor."""
+        assert talk.started is not None
+        clip, rate = read_wav(talk.path)
+        mono = clip[:, 0].astype(np.float64)
+        at_mix_rate = np.interp(
+            np.arange(round(len(mono) * RATE / rate)) * rate / RATE, np.arange(len(mono)), mono
+        )
+        found, score = find_sound(room.frames(), at_mix_rate, room.frame_at(talk.started), RATE)
+        if score < HEARD_SCORE:
+            return None
+        return room.time_of(found + round(talk.words_end_seconds * RATE))
 
     def wait(self) -> None:
         for talk in self.talks:

@@ -260,7 +260,7 @@ def prepare_session(
     lines = step_texts(routine, settings) if eager else first_texts(routine, settings)
     texts = [line for line in lines if isinstance(line, str)]
     if any(voice.ready_frames(text) is None for text in texts):
-        voice.start_engine()  # the natural voice loads (about a second) while the rest is set up
+        voice.start_engine()  # the natural voice loads (0.5 s) while the rest is set up
     music, description = music_stream(config, options, paths, warn)
     levels = MixLevels(
         speech_db=options.speech_level_db
