@@ -52,6 +52,10 @@ def test_an_unknown_key_is_named_with_the_known_ones(tmp_path: Path) -> None:
         ("duck_db = true\n", "duck_db: expected int, got True"),
         ("voice = 3\n", "voice: expected str, got 3"),
         ('amount_unit = "cups"\n', "amount_unit: expected 'ml' or 'oz'"),
+        (
+            'speech_engine = "festival"\n',
+            "speech_engine: unknown engine 'festival' (choices: hibari, pyttsx3, espeak-ng)",
+        ),
         ("sessions_per_day = 30\n", "sessions_per_day: expected 1 to 24 sessions, got 30"),
         ("speech_level_db = 40\n", "speech_level_db: expected -20 to 6 dB, got 40"),
         ("speech_level_db = nan\n", "speech_level_db: expected -20 to 6 dB, got nan"),

@@ -9,6 +9,7 @@ from typing import Any
 
 from voiceguide.errors import BadInputError, shown
 from voiceguide.reading import decode_text, read_user_file
+from voiceguide.speech.engines import ENGINES
 from voiceguide.tomlfile import TomlError, parse_toml
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -145,6 +146,11 @@ def load_config(path: Path) -> Config:
             BOUNDS[key].check(value, f"{path}: {key}")
         values[key] = float(value) if float in _TYPES[key] else value
     config = replace(Config(), **values)
+    if config.speech_engine is not None and config.speech_engine not in ENGINES:
+        raise BadInputError(
+            f"{path}: speech_engine: unknown engine {shown(config.speech_engine)}"
+            f" (choices: {', '.join(ENGINES)})"
+        )
     if config.amount_unit not in ("ml", "oz"):
         raise BadInputError(f"{path}: amount_unit: expected 'ml' or 'oz'")
     if not 1 <= len(config.wake_word.split()) <= 2:
