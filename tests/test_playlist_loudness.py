@@ -137,3 +137,11 @@ def test_meter_runs_ffmpeg_once_per_file_across_sessions(tmp_path: Path) -> None
     assert second.measure(tone) == measured
     assert second.measure(silence).peak_dbfs == -math.inf
     assert second_runner.calls == []
+
+
+def test_parse_takes_the_decoded_length_from_the_last_progress_report() -> None:
+    """`-progress pipe:2` reports the decoded sound's length in microseconds; the last report
+    is the whole file (7.3 s at 44.1 kHz: 321,930 frames)."""
+    progress = "out_time_us=5000000\nprogress=continue\nout_time_us=7300000\nprogress=end\n"
+    assert parse_ebur128_summary(SUMMARY + progress).decoded_frames == 321_930
+    assert parse_ebur128_summary(SUMMARY).decoded_frames is None

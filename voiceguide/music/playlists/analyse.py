@@ -119,7 +119,7 @@ def _analysis(entry: PlaylistEntry, result: _FileResult, target_lufs: float) -> 
         artist = artist or listed_artist
     track = Track(
         path=entry.path,
-        duration_frames=seconds_to_frames(info.duration_seconds),
+        duration_frames=result.loudness.decoded_frames or seconds_to_frames(info.duration_seconds),
         gain_db=gain_db_for(result.loudness, target_lufs),
         title=title,
         artist=artist,

@@ -29,6 +29,7 @@ SILENCE_LUFS = -70.0
 
 _SUMMARY_I = re.compile(r"^\s*I:\s*(-?inf|-?[0-9.]+)\s*LUFS", re.MULTILINE)
 _SUMMARY_PEAK = re.compile(r"^\s*Peak:\s*(-?inf|-?[0-9.]+)\s*dB", re.MULTILINE)
+_OUT_TIME_US = re.compile(r"^out_time_us=(\d+)\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class Loudness:
     integrated_lufs: float
     peak_dbfs: float
     """Sample peak; -inf for digital silence."""
+    decoded_frames: int | None = None
+    """How many frames ffmpeg decodes from the file at the mix rate: the length the music
+    stream plays. ffprobe's duration can be longer (an mp3's encoder delay and padding:
+    about 36 ms), which at a hard cut between tracks would be a gap of silence."""
 
     @property
     def is_silent(self) -> bool:
@@ -51,6 +56,7 @@ def ebur128_command(path: Path) -> list[str]:
     as they will sound (ffmpeg spreads mono at -3 dB per side) and the peak is checked
     at the rate that will be played. `framelog=verbose` keeps the per-100 ms lines out
     of stderr, so a long file does not produce megabytes of log; the Summary remains.
+    `-progress pipe:2` adds, at the end, how long the decoded sound was (`out_time_us`).
     """
     layout = "stereo" if CHANNELS == 2 else "mono"
     graph = (
@@ -60,12 +66,14 @@ def ebur128_command(path: Path) -> list[str]:
     absolute = os.path.abspath(path)
     return [
         "ffmpeg", "-nostdin", "-hide_banner", "-nostats", "-i", absolute,
-        "-map", "0:a:0", "-af", graph, "-f", "null", "-",
+        "-map", "0:a:0", "-af", graph, "-f", "null", "-", "-progress", "pipe:2",
     ]  # fmt: skip
 
 
 def parse_ebur128_summary(stderr: str) -> Loudness:
-    """Integrated loudness and sample peak from the Summary the ebur128 filter prints."""
+    """Integrated loudness and sample peak from the Summary the ebur128 filter prints, and
+    the decoded length from the last `out_time_us` of ffmpeg's progress report, if any
+    (microseconds, finer than a frame: rounding gives the frame count back)."""
     start = stderr.rfind("Summary:")
     if start < 0:
         raise ValueError("no ebur128 summary in ffmpeg's output")
@@ -74,7 +82,9 @@ def parse_ebur128_summary(stderr: str) -> Loudness:
     peak = _SUMMARY_PEAK.search(summary)
     if integrated is None or peak is None:
         raise ValueError("incomplete ebur128 summary in ffmpeg's output")
-    return Loudness(float(integrated.group(1)), float(peak.group(1)))
+    out_times = _OUT_TIME_US.findall(stderr)
+    decoded = round(int(out_times[-1]) * MIX_RATE_HZ / 1_000_000) if out_times else None
+    return Loudness(float(integrated.group(1)), float(peak.group(1)), decoded)
 
 
 def measure_loudness(path: Path, run: RunCommand = run_command) -> Loudness:
@@ -133,6 +143,7 @@ class LoudnessMeter:
                 # JSON has no -inf: None stands for it.
                 "integrated_lufs": _finite_or_none(loudness.integrated_lufs),
                 "peak_dbfs": _finite_or_none(loudness.peak_dbfs),
+                "decoded_frames": loudness.decoded_frames,
             },
         )
         return loudness
@@ -152,10 +163,13 @@ def _from_record(record: dict[str, Any] | None) -> Loudness | UnplayableError | 
         return UnplayableError(record["reason"])
     if record.get("ok") is not True:
         return None
-    if "peak_dbfs" not in record:
-        return None  # from an older version (true peak): measure again
+    if "peak_dbfs" not in record or "decoded_frames" not in record:
+        return None  # from an older version (true peak; no decoded length): measure again
     values = [record.get("integrated_lufs"), record.get("peak_dbfs")]
     if not all(value is None or isinstance(value, int | float) for value in values):
         return None
+    decoded = record["decoded_frames"]
+    if decoded is not None and (not isinstance(decoded, int) or decoded < 0):
+        return None
     integrated, peak = (-math.inf if value is None else float(value) for value in values)
-    return Loudness(integrated, peak)
+    return Loudness(integrated, peak, decoded)
