@@ -91,13 +91,13 @@ class ForkedPhonemizer:
             os.closerange(high + 1, MAX_FD)
             code = 0
             try:
-                self._serve(voice, os.fdopen(to_child_r, "r"), os.fdopen(from_child_w, "w"))
+                requests = os.fdopen(to_child_r, "r", encoding="utf-8")
+                self._serve(voice, requests, os.fdopen(from_child_w, "w", encoding="utf-8"))
             except BaseException:
                 code = 1
             os._exit(code)
         os.close(to_child_r)
         os.close(from_child_w)
-        self.pid = pid
         self._requests = os.fdopen(to_child_w, "w", encoding="utf-8")
         self._answers = os.fdopen(from_child_r, "r", encoding="utf-8")
 
