@@ -46,7 +46,7 @@ from common import OUT, generate_music, print_table, write_result
 
 from voiceguide.listen import grammar
 from voiceguide.listen.format import FRAME_SAMPLES, LISTEN_RATE_HZ
-from voiceguide.listen.pipeline import MAX_ECHO_SHARE, Heard, Pipeline
+from voiceguide.listen.pipeline import MAX_ECHO_LINEAR, MAX_ECHO_SHARE, Heard, Pipeline
 from voiceguide.listen.reference import array_fetcher, resample
 
 VOICE_OUT = OUT / "voice"
@@ -319,11 +319,19 @@ def run_pipeline(
 
 
 def _record(h: Heard) -> tuple[object, ...]:
-    """(start s, words, fit, margin, passed the echo checks, accepted): enough to score the
-    same run again offline at other thresholds."""
+    """(start s, words, fit, margin, passed the echo checks, accepted, voice outside the
+    words s): enough to score the same run again offline at other thresholds."""
     r = h.recognition
-    gate = h.echo_ready and h.echo_share <= MAX_ECHO_SHARE
-    return (round(h.start_sample / RATE, 1), r.words, round(r.fit, 2), r.margin, gate, h.accepted)
+    gate = h.echo_ready and h.echo_share <= MAX_ECHO_SHARE and h.echo_linear <= MAX_ECHO_LINEAR
+    return (
+        round(h.start_sample / RATE, 1),
+        r.words,
+        round(r.fit, 2),
+        r.margin,
+        gate,
+        h.accepted,
+        round(h.voice_outside_seconds, 2),
+    )
 
 
 def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") -> dict[str, object]:
@@ -354,7 +362,9 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
         if truth.command in got:
             results["correct"] += 1
             h = hits[got.index(truth.command)][1]
-            latencies.append((h.cut_sample - truth.end) / RATE + h.decode_seconds)
+            # Decoding began when the sound was complete, during the hang-over.
+            done = max(h.cut_sample / RATE, h.ready_sample / RATE + h.decode_seconds)
+            latencies.append(done - truth.end / RATE)
         else:
             results["missed"] += 1
         results["wrong"] += sum(1 for g in got if g != truth.command)

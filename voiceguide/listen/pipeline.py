@@ -24,6 +24,7 @@ recognizer).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import numpy as np
 from voiceguide.listen.aec import EchoCanceller
 from voiceguide.listen.format import FRAME_SAMPLES, FRAME_SECONDS, LISTEN_RATE_HZ
 from voiceguide.listen.recognizer import Recognition, Recognizer
-from voiceguide.listen.vad import UtteranceCutter
+from voiceguide.listen.vad import Utterance, UtteranceCutter
 
 WARMUP_SECONDS = 8.0
 REWARM_SECONDS = 2.0
@@ -62,6 +63,11 @@ on the rig (demo, 0 dB): spoken commands 0.00-0.10; the program's speech a cance
 into the session left behind mostly 0.25-0.75 (two such utterances decoded as "voice guide
 next", fit 16, share 0.30, and "voice guide pause", fit 8, share 0.27, were refused by this
 alone); on the 0 dB bench material at most 0.139 of 60 rightly decoded commands."""
+MAX_VOICE_OUTSIDE_SECONDS = 0.5
+"""Voice (as the detector heard it) that the best path put under silence or noise before
+the sentence's first word or after its last, above which the utterance is not a command:
+the grammar always finds *some* command, and other talk ("next time we should start
+earlier") was decoded as "voice guide resume" with most of its words under <sil>."""
 LINEAR_SEGMENT_SAMPLES = 4096
 """256 ms segments: the echo's delay and the room's tail fit inside one."""
 LINEAR_BAND_HZ = (100.0, 4000.0)
@@ -77,18 +83,26 @@ class Heard:
     start_sample: int
     end_sample: int
     cut_sample: int
+    """The stream position at which the utterance was known to be over (the hang-over)."""
     decode_seconds: float
+    """Time taken to decode it and run the echo checks."""
     echo_ready: bool = True
     """The canceller had learned the room, or nothing played during the utterance."""
     echo_share: float = 0.0
     """Peak normalised correlation of the cleaned utterance with the reference (0..1)."""
     echo_linear: float = 0.0
     """Share of the cleaned utterance's energy a linear filter of the reference explains."""
+    voice_outside_seconds: float = 0.0
+    """Voice before the sentence's first word or after its last (see MAX_VOICE_OUTSIDE_SECONDS)."""
+    ready_sample: int = 0
+    """The stream position at which decoding began: its sound was complete (the cutter hands
+    an utterance on early, so that it is decoded during the rest of the hang-over)."""
 
     @property
     def accepted(self) -> bool:
         return (
-            self.echo_ready
+            (self.mode != "commands" or self.voice_outside_seconds <= MAX_VOICE_OUTSIDE_SECONDS)
+            and self.echo_ready
             and self.echo_share <= MAX_ECHO_SHARE
             and self.echo_linear <= MAX_ECHO_LINEAR
             and self.recognition.accepted
@@ -116,6 +130,16 @@ def linear_share(x: np.ndarray, ref: np.ndarray) -> float:
     return float(np.sum(explained) / (np.sum(x_power[band]) + 1e-9))
 
 
+def voice_outside(recognition: Recognition, voiced: np.ndarray | None) -> float:
+    """Seconds of voice outside the recognised sentence's words (0 if nothing was recognised)."""
+    span = recognition.words_span
+    if span is None or voiced is None:
+        return 0.0
+    first, last = span
+    outside = np.count_nonzero(voiced[:first]) + np.count_nonzero(voiced[last + 1 :])
+    return float(outside * FRAME_SECONDS)
+
+
 class Pipeline:
     def __init__(
         self,
@@ -137,6 +161,7 @@ class Pipeline:
             else UtteranceCutter(hangover_seconds=hangover_seconds)
         )
         self._failed = False
+        self._early: tuple[tuple[int, int, str], Heard] | None = None
         self._gate = echo_cancelling  # without a canceller by choice (a baseline), no gate
         self.samples_in = 0
         self._warm_frames = 0
@@ -245,25 +270,36 @@ class Pipeline:
         heard: list[Heard] = []
         try:
             for utterance in self._cutter.feed(clean):
-                started = time.perf_counter()
-                recognition = self.recognizer.recognize(utterance.samples)
-                heard.append(
-                    Heard(
-                        recognition,
-                        self.recognizer.mode,
-                        utterance.start_sample,
-                        utterance.end_sample,
-                        utterance.cut_sample,
-                        time.perf_counter() - started,
-                        self._echo_ready(utterance.start_sample, utterance.end_sample),
-                        self._echo_share(utterance.samples, utterance.first_sample),
-                        self._echo_linear(utterance.samples, utterance.first_sample),
-                    )
-                )
+                key = (utterance.first_sample, len(utterance.samples), self.recognizer.mode)
+                if not utterance.final:
+                    self._early = (key, self._hear(utterance))
+                    continue
+                early, self._early = self._early, None
+                if early is not None and early[0] == key:
+                    heard.append(dataclasses.replace(early[1], cut_sample=utterance.cut_sample))
+                else:
+                    heard.append(self._hear(utterance))
         except Exception as err:  # never into the audio path: listening stops, keys go on
             self._warn(f"speech recognition failed ({err}); listening is off, keys still work")
             self._failed = True
         return heard
+
+    def _hear(self, utterance: Utterance) -> Heard:
+        started = time.perf_counter()
+        recognition = self.recognizer.recognize(utterance.samples)
+        return Heard(
+            recognition,
+            self.recognizer.mode,
+            utterance.start_sample,
+            utterance.end_sample,
+            utterance.cut_sample,
+            time.perf_counter() - started,
+            self._echo_ready(utterance.start_sample, utterance.end_sample),
+            self._echo_share(utterance.samples, utterance.first_sample),
+            self._echo_linear(utterance.samples, utterance.first_sample),
+            voice_outside(recognition, utterance.voiced),
+            utterance.cut_sample,
+        )
 
     @property
     def seconds_in(self) -> float:

@@ -54,6 +54,11 @@ class RecognizerError(VoiceguideError):
     """pocketsphinx is missing or could not load its model."""
 
 
+def _is_filler(word: str) -> bool:
+    """Silence, noise and the decoder's empty transitions, not words of the grammar."""
+    return word.startswith(("<", "[", "("))
+
+
 @dataclass(frozen=True)
 class Recognition:
     words: str
@@ -66,6 +71,14 @@ class Recognition:
     fit: float = 0.0
     """Grammar minus phone-loop path score per frame (higher: the grammar explains it)."""
     mode: str = "commands"
+    spans: tuple[tuple[str, int, int], ...] = ()
+    """The best path's words and fillers ("<sil>", "[NOISE]"): (word, first frame, last frame)."""
+
+    @property
+    def words_span(self) -> tuple[int, int] | None:
+        """First and last frame of the sentence's words (fillers around them excluded)."""
+        inside = [(a, b) for word, a, b in self.spans if not _is_filler(word)]
+        return (inside[0][0], inside[-1][1]) if inside else None
 
     @property
     def accepted(self) -> bool:
@@ -198,8 +211,13 @@ class Recognizer:
             else:
                 other_best = score if other_best is None else max(other_best, score)
         margin = None if other_best is None else (same if same is not None else best) - other_best
+        spans = tuple(
+            (seg.word, seg.start_frame, seg.end_frame)
+            for seg in decoder.seg()
+            if seg.end_frame >= seg.start_frame
+        )
         fit = (best - self._phone_score(audio)) / max(frames, 1)
-        return Recognition(words, best, margin, frames, fit, self.mode)
+        return Recognition(words, best, margin, frames, fit, self.mode, spans)
 
     def _phone_score(self, audio: bytes) -> int:
         """Path score of free phone decoding of the same sound (the best any words could do)."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceguide.errors import VoiceguideError
-from voiceguide.listen.format import LISTEN_RATE_HZ
+from voiceguide.listen.format import FRAME_SAMPLES, LISTEN_RATE_HZ
 
 START_PROB = 0.5
 END_PROB = 0.35
@@ -46,6 +46,13 @@ class Utterance:
     """The stream position at which the utterance was handed on."""
     first_sample: int = 0
     """Stream position of samples[0] (the cut includes a margin before the voice)."""
+    final: bool = True
+    """False: handed on early, as soon as its sound was complete (TRAIL_SECONDS after the
+    voice), so it can be decoded during the rest of the hang-over; it counts only if the same
+    utterance then comes again with final=True (the voice may yet go on)."""
+    voiced: np.ndarray | None = None
+    """Per 10 ms frame of `samples` (the recognizer's frames): the detector heard voice there
+    (its window's probability at least START_PROB)."""
 
 
 class UtteranceCutter:
@@ -60,11 +67,13 @@ class UtteranceCutter:
             raise VoiceDetectorError(f"the voice detector did not start: {err}") from None
         self._window = int(self._vad.window_size_samples)
         self._hang_windows = max(1, round(hangover_seconds * LISTEN_RATE_HZ / self._window))
+        self._ready_windows = -(-int(TRAIL_SECONDS * LISTEN_RATE_HZ) // self._window)
         self._buffer = (ctypes.c_float * self._window)()
         self._view = np.ctypeslib.as_array(self._buffer)
         self._pending = np.zeros(0, dtype=np.int16)
         windows = int(_HISTORY_SECONDS * LISTEN_RATE_HZ) // self._window
         self._history = np.zeros(windows * self._window, dtype=np.int16)
+        self._probs = np.zeros(windows, dtype=np.float32)  # each window's voice probability
         self._fed = 0  # samples scored so far
         self._start: int | None = None
         self._last_voice = 0
@@ -80,6 +89,7 @@ class UtteranceCutter:
             self._remember(frame)
             self._view[:] = frame * np.float32(1 / 32768)
             prob = self._vad.process(self._buffer)
+            self._probs[(self._fed // self._window - 1) % len(self._probs)] = prob
             if self._start is None:
                 if prob >= START_PROB:
                     self._start = self._fed - self._window
@@ -94,6 +104,8 @@ class UtteranceCutter:
             if self._quiet >= self._hang_windows:
                 done.append(self._cut(self._start, self._last_voice))
                 self._start = None
+            elif self._quiet == self._ready_windows:
+                done.append(self._cut(self._start, self._last_voice, final=False))
             elif self._fed - self._start >= MAX_UTTERANCE_SECONDS * LISTEN_RATE_HZ:
                 done.append(self._cut(self._start, self._fed))
                 self._start = self._fed
@@ -104,8 +116,14 @@ class UtteranceCutter:
         self._history[at : at + len(frame)] = frame
         self._fed += len(frame)
 
-    def _cut(self, start: int, end: int) -> Utterance:
+    def _cut(self, start: int, end: int, *, final: bool = True) -> Utterance:
         size = len(self._history)
         a = max(start - int(LEAD_SECONDS * LISTEN_RATE_HZ), self._fed - size, 0)
         b = min(end + int(TRAIL_SECONDS * LISTEN_RATE_HZ), self._fed)
-        return Utterance(self._history[np.arange(a, b) % size], start, end, self._fed, a)
+        frames = np.arange((b - a) // FRAME_SAMPLES)
+        centres = a + frames * FRAME_SAMPLES + FRAME_SAMPLES // 2
+        probs = self._probs[(centres // self._window) % len(self._probs)]
+        voiced = probs >= START_PROB
+        return Utterance(
+            self._history[np.arange(a, b) % size], start, end, self._fed, a, final, voiced
+        )
