@@ -89,6 +89,8 @@ def describe(heard: Heard) -> str:
             f"echo ready {heard.echo_ready}",
             f"share {heard.echo_share:.2f}",
             f"linear {heard.echo_linear:.2f}",
+            f"voice outside {heard.voice_outside_seconds:.2f} s",
+            f"decoded {(heard.cut_sample - heard.ready_sample) / LISTEN_RATE_HZ:.2f} s early",
             "accepted" if heard.accepted else "refused",
         ]
     )

@@ -1,6 +1,10 @@
 """The listening chain on two aligned streams: microphone + reference -> heard sentences.
 
-echo canceller (speexdsp) -> utterance cutter (Endpointer) -> recognizer (grammar).
+echo canceller (speexdsp) -> utterance cutter (Silero) -> recognizer (grammar) -> checks.
+An utterance is decoded as soon as the cutter hands it on early, and its result kept until
+the cutter confirms the end (the same sound comes again, final): see voiceguide/listen/vad.py.
+A sentence that leaves more than MAX_VOICE_OUTSIDE_SECONDS of the detector's voice outside
+its words is not a command: other talk, mostly under <sil>.
 Commands are acted on only while the canceller is known to work, since the program's own
 speech leaking through can sound like a command to the grammar:
 - it has had WARMUP_SECONDS of sound to learn the room (it converges in 8-10 s; the live
@@ -67,7 +71,10 @@ MAX_VOICE_OUTSIDE_SECONDS = 0.5
 """Voice (as the detector heard it) that the best path put under silence or noise before
 the sentence's first word or after its last, above which the utterance is not a command:
 the grammar always finds *some* command, and other talk ("next time we should start
-earlier") was decoded as "voice guide resume" with most of its words under <sil>."""
+earlier") was decoded as "voice guide resume" with most of its words under <sil>.
+Measured (bench/voice_eval.py, 320 commands at +12 to -12 dB, 360 sentences of room talk):
+spoken commands left 0.0-0.38 s outside (one 0.6 s, at -12 dB), such talk 0.62-1.15 s; at
+0.5 s the talk acted on fell from 55 to 31 sentences, and a wrong command at -6 dB went."""
 LINEAR_SEGMENT_SAMPLES = 4096
 """256 ms segments: the echo's delay and the room's tail fit inside one."""
 LINEAR_BAND_HZ = (100.0, 4000.0)
