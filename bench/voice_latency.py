@@ -11,8 +11,9 @@ test finds, in the recording of the speaker, when each command's effect began an
 - resume: the sound is back;
 - stop: the sound has gone silent.
 
-The effect is what the listener hears: the voice detector's hang-over (0.3 s), decoding,
-and the edit margin (the output's 300 ms device buffer + 50 ms) all lie inside it.
+The effect is what the listener hears: the voice detector's hang-over (0.3 s, during which
+the utterance is decoded) and the edit margin (the output's 300 ms device buffer + 50 ms) lie
+inside it.
 
     .venv/bin/python bench/voice_latency.py [--runs 5]
 

@@ -65,10 +65,14 @@ def normalise_wake_phrase(phrase: str) -> str:
 
 
 def commands_jsgf(wake_phrase: str) -> str:
-    """The command grammar: wake phrase then exactly one command phrase."""
+    """The command grammar: wake phrase then exactly one command phrase, or the wake phrase
+    alone. Alone it means nothing; it is there so that a wake phrase said on its own (a
+    pause after it, or talk) has a sentence of its own to match, instead of being forced
+    into the command that fits it least badly: "voice guide" alone was acted on as "voice
+    guide stop" 4 times in 31 (BENCHMARKS.md, section 6)."""
     return (
         "#JSGF V1.0;\ngrammar commands;\n"
-        f"public <command> = {wake_phrase} ( {_alternatives(COMMANDS)} );\n"
+        f"public <command> = {wake_phrase} [ {_alternatives(COMMANDS)} ];\n"
     )
 
 

@@ -40,6 +40,8 @@ before anything is saved; a "yes" saves, so it must fit as well as a command's w
 SAFE_ANSWERS = frozenset({"no"})
 """Meanings acted on at the amounts' fit: refusing a read-back saves nothing."""
 NBEST = 20
+WAKE_ALONE = "(wake phrase alone)"
+"""The meaning of the wake phrase said on its own: nothing to do."""
 
 
 _JSGF = {
@@ -194,11 +196,11 @@ class Recognizer:
         if hyp is None or not hyp.hypstr:
             return Recognition("", 0, None, frames, mode=self.mode)
         words = hyp.hypstr
-        if not self._whole_sentence(words):
+        mine = self._meaning(words)
+        if mine is None or mine == WAKE_ALONE:
             return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
         best = self._log(hyp.score)
         # The n-best list comes from the lattice, scored on its own scale: compare within it.
-        mine = self._meaning(words)
         same: int | None = None
         other_best: int | None = None
         for other in itertools.islice(decoder.nbest(), NBEST):
@@ -237,12 +239,11 @@ class Recognizer:
         Sentences that mean the same ("resume" / "continue", "twelve" / "twelve ounces") do
         not compete for the margin."""
         if self.mode == "commands":
+            if words == self.wake_phrase:
+                return WAKE_ALONE  # competes for the margin, never acted on
             return grammar.command_for(words, self.wake_phrase)
         if self.mode == "yes-no":
             return grammar.YES_NO_PHRASES.get(words)
         if words == grammar.SKIP_WORDS:
             return words
         return parse_amount(words, "ml" if self.mode == "amount-ml" else "oz")
-
-    def _whole_sentence(self, words: str) -> bool:
-        return self._meaning(words) is not None

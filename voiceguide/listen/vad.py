@@ -3,12 +3,14 @@
 Silero's small neural detector scores each 32 ms window 0..1 for voice. An utterance starts
 at a window above START_PROB and ends after END_HANGOVER_SECONDS below END_PROB, so it is
 final about 0.3 s after the voice stops. It is also handed on early, marked not final, as
-soon as its sound is complete (TRAIL_SECONDS after the voice): the caller decodes it during the
-rest of the hang-over and acts when the final one, the same sound, comes (decoding took about
-0.1 s of the 0.13 s in between; it had come after the hang-over, on top of it). It was chosen over pocketsphinx's Endpointer by
-measurement: on a 21-minute session with pump noise 18 dB under the voice, the Endpointer
-fired on every pump stroke (910 segments, 906 s of "speech"), Silero cut 36 segments (the 30
-commands among them), at 1.1 % of one core (BENCHMARKS.md, "Voice commands").
+soon as its sound is complete (TRAIL_SECONDS after the voice): the caller decodes it during
+the rest of the hang-over and acts when the final one, the same sound, comes (decoding takes
+about 0.1 s of the 0.13 s in between; it used to come after the hang-over, on top of it).
+
+Silero was chosen over pocketsphinx's Endpointer by measurement: on a 21-minute session with
+pump noise 18 dB under the voice, the Endpointer fired on every pump stroke (910 segments,
+906 s of "speech"), Silero cut 36 segments (the 30 commands among them), at 1.1 % of one core
+(BENCHMARKS.md, "Voice commands").
 
 We keep our own history of the signal and cut each utterance with a margin on both sides
 (the decoder wants some silence around words). Voice longer than MAX_UTTERANCE_SECONDS (a
