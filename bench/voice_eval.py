@@ -19,6 +19,7 @@ echo's own 37 ms delay lies inside the canceller's tail).
     .venv/bin/python bench/voice_eval.py --only commands --ratios 0
     .venv/bin/python bench/voice_eval.py --only false --renders 2
     .venv/bin/python bench/voice_eval.py --only clean --draws 2     # the words alone, no echo
+    .venv/bin/python bench/voice_eval.py --only wake --draws 2      # "voice guide hello"
 """
 
 from __future__ import annotations
@@ -545,6 +546,37 @@ def clean_case(args: tuple[int, int]) -> dict[str, object]:
     return {**counts, "draws": draws, "errors": errors}
 
 
+AFTER_WAKE = [
+    "uh", "um", "banana", "hello", "thanks", "what", "hey", "listen", "help", "baby", "quiet",
+    "honey",
+]  # fmt: skip
+"""Words said after the wake phrase in `--only wake`: hesitations and other talk, none of
+them a command."""
+
+
+def wake_case(args: tuple[int, int]) -> dict[str, object]:
+    """The wake phrase followed by a word that is no command ("voice guide hello"), by every
+    test talker in a quiet room, `draws` random rates and pitches each: how often such talk
+    is acted on, and as what (a wrong action is worse than none)."""
+    draws, seed = args
+    rng = np.random.default_rng(seed)
+    near = room_response(rng, 0.002, 0.3, 12.0)
+    pipeline = Pipeline(lambda _m: None)
+    said = 0
+    acted: dict[str, int] = {}
+    for voice in TEST_VOICES:
+        for word in AFTER_WAKE:
+            for _ in range(draws):
+                text = f"{grammar.DEFAULT_WAKE_PHRASE} {word}"
+                for h in _hear_in_quiet(pipeline, text, voice, rng, near, rates=(130, 191)):
+                    command = grammar.command_for(h.recognition.words, grammar.DEFAULT_WAKE_PHRASE)
+                    if h.accepted and command is not None:
+                        acted[command] = acted.get(command, 0) + 1
+                said += 1
+    pipeline.close()
+    return {"said": said, "acted_on": sum(acted.values()), "as": acted, "draws": draws}
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -585,7 +617,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["commands", "false", "cost", "baseline", "amounts", "clean"],
+        choices=["commands", "false", "cost", "baseline", "amounts", "clean", "wake"],
         action="append",
     )
     parser.add_argument("--draws", type=int, default=2, help="clean: rates/pitches per phrase")
@@ -602,7 +634,7 @@ def main() -> None:
     parser.add_argument("--hangover", type=float, default=None)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts", "clean"])
+    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts", "clean", "wake"])
     options: dict[str, object] = {"residual_suppression": args.residual}
     if args.hangover is not None:
         options["hangover_seconds"] = args.hangover
@@ -633,6 +665,8 @@ def main() -> None:
             jobs["cost"] = [pool.submit(cost_case)]
         if "clean" in only:
             jobs["clean"] = [pool.submit(clean_case, (args.draws, 4000))]
+        if "wake" in only:
+            jobs["wake"] = [pool.submit(wake_case, (args.draws, 5000))]
         if "amounts" in only:
             jobs["amounts"] = [
                 pool.submit(amounts_case, ("ml", 60, 3000)),
@@ -740,6 +774,13 @@ def main() -> None:
         )
         for error in c["errors"]:
             print("  ", error[:3])
+    if "wake" in results:
+        w = results["wake"][0]
+        print_table(
+            'The wake phrase, then a word that is no command ("voice guide hello"), quiet room',
+            ["said", "acted on", "as"],
+            [[w["said"], w["acted_on"], ", ".join(f"{k} {v}" for k, v in sorted(w["as"].items()))]],
+        )
     name = "voice_eval" + (f"_{args.tag}" if args.tag else "")
     path = write_result(name, out)
     print(f"\nwrote {path} in {out['wall_seconds']:.0f} s")
