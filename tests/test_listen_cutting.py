@@ -125,7 +125,7 @@ def test_talk_whose_words_lie_under_silence_is_not_a_command() -> None:
 
 
 @pytest.mark.parametrize("voice", ["en-us+klatt", "en-gb+f4", "en+m3"])
-@pytest.mark.parametrize("words", ["next step", "one more minute", "stop"])
+@pytest.mark.parametrize("words", ["next step", "one more minute", "stop session"])
 def test_a_command_leaves_little_voice_outside_its_words(voice: str, words: str) -> None:
     (heard,) = hear(quiet_room(speak(f"voice guide {words}", voice)))
     assert heard.recognition.words, heard

@@ -266,7 +266,7 @@ def test_spoken_amounts_save_what_was_confirmed_and_nothing_on_no(
     counting = tmp_path / "counting.toml"
     counting.write_text(text.replace("counts = false", "counts = true"))
     room = Room(tmp_path, demo.level_rms, env)
-    stop = room.prepare("voice guide stop", "en-us+f2")
+    stop = room.prepare("voice guide stop session", "en-us+f2")
     left = room.prepare("one hundred and twenty", "en-us+klatt")
     yes = room.prepare("yes", "en-gb+f4")
     right = room.prepare("one hundred and fifty", "en+m3")
