@@ -73,7 +73,10 @@ def main() -> int:
             lines = done.stdout.strip().splitlines()
             summary = lines[-1] if lines else ""
             seconds = time.perf_counter() - started
-            runs.append({"load": load, "passed": done.returncode == 0, "summary": summary})
+            run = {"load": load, "passed": done.returncode == 0, "summary": summary}
+            if done.returncode != 0:
+                run["output"] = lines[-60:]  # what failed, kept with the figures
+            runs.append(run)
             print(f"run {index + 1}: {summary} in {seconds:.0f} s, load {load:.2f} at start",
                   flush=True)  # fmt: skip
         measured = [json.loads(line) for line in record.read_text().splitlines()] if (

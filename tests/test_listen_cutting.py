@@ -9,7 +9,8 @@ import pytest
 
 from voiceguide.listen import grammar
 from voiceguide.listen.format import LISTEN_RATE_HZ
-from voiceguide.listen.pipeline import MAX_VOICE_OUTSIDE_SECONDS, Heard, Pipeline
+from voiceguide.listen.pipeline import MAX_VOICE_OUTSIDE_SECONDS, Heard, Pipeline, voice_outside
+from voiceguide.listen.recognizer import Recognition
 from voiceguide.listen.vad import END_HANGOVER_SECONDS, TRAIL_SECONDS, Utterance, UtteranceCutter
 
 from listen_helpers import speak
@@ -130,3 +131,24 @@ def test_a_command_leaves_little_voice_outside_its_words(voice: str, words: str)
     (heard,) = hear(quiet_room(speak(f"voice guide {words}", voice)))
     assert heard.recognition.words, heard
     assert heard.voice_outside_seconds <= MAX_VOICE_OUTSIDE_SECONDS / 2, heard
+
+
+def test_voice_under_silence_between_words_counts_as_outside() -> None:
+    """The program's "Music can help the milk flow", left over by the canceller on the rig,
+    was decoded as "voice guide how [1 s of <sil>] long" and acted on: silence inside the
+    sentence hides voice as well as silence around it. (Spans as pocketsphinx gave them.)"""
+    spans = (
+        ("<sil>", 0, 35),
+        ("voice", 36, 58),
+        ("guide", 59, 79),
+        ("(NULL)", 79, 79),
+        ("how", 80, 103),
+        ("<sil>", 104, 203),
+        ("long", 204, 264),
+    )
+    recognition = Recognition("voice guide how long", 0, None, 280, 5.3, spans=spans)
+    voiced = np.zeros(280, dtype=bool)
+    voiced[30:275] = True
+    assert voice_outside(recognition, voiced) == pytest.approx((6 + 100 + 10) / 100)
+    voiced[104:204] = False  # a pause between the words, heard as one
+    assert voice_outside(recognition, voiced) == pytest.approx(0.16)

@@ -68,8 +68,9 @@ into the session left behind mostly 0.25-0.75 (two such utterances decoded as "v
 next", fit 16, share 0.30, and "voice guide pause", fit 8, share 0.27, were refused by this
 alone); on the 0 dB bench material at most 0.139 of 60 rightly decoded commands."""
 MAX_VOICE_OUTSIDE_SECONDS = 0.5
-"""Voice (as the detector heard it) that the best path put under silence or noise before
-the sentence's first word or after its last, above which the utterance is not a command:
+"""Voice (as the detector heard it) that the best path put under silence or noise, before
+the sentence's first word, after its last or between two, above which the utterance is not
+a command:
 the grammar always finds *some* command, and other talk ("next time we should start
 earlier") was decoded as "voice guide resume" with most of its words under <sil>.
 Measured (bench/voice_eval.py, 320 commands at +12 to -12 dB, 360 sentences of room talk):
@@ -138,13 +139,15 @@ def linear_share(x: np.ndarray, ref: np.ndarray) -> float:
 
 
 def voice_outside(recognition: Recognition, voiced: np.ndarray | None) -> float:
-    """Seconds of voice outside the recognised sentence's words (0 if nothing was recognised)."""
-    span = recognition.words_span
-    if span is None or voiced is None:
+    """Seconds of voice outside the recognised sentence's words: before the first, after the
+    last or between two (0 if nothing was recognised)."""
+    words = recognition.word_spans
+    if not words or voiced is None:
         return 0.0
-    first, last = span
-    outside = np.count_nonzero(voiced[:first]) + np.count_nonzero(voiced[last + 1 :])
-    return float(outside * FRAME_SECONDS)
+    inside = np.zeros(len(voiced), dtype=bool)
+    for first, last in words:
+        inside[first : last + 1] = True
+    return float(np.count_nonzero(voiced & ~inside) * FRAME_SECONDS)
 
 
 class Pipeline:

@@ -77,10 +77,9 @@ class Recognition:
     """The best path's words and fillers ("<sil>", "[NOISE]"): (word, first frame, last frame)."""
 
     @property
-    def words_span(self) -> tuple[int, int] | None:
-        """First and last frame of the sentence's words (fillers around them excluded)."""
-        inside = [(a, b) for word, a, b in self.spans if not _is_filler(word)]
-        return (inside[0][0], inside[-1][1]) if inside else None
+    def word_spans(self) -> list[tuple[int, int]]:
+        """First and last frame of each of the sentence's words (fillers excluded)."""
+        return [(a, b) for word, a, b in self.spans if not _is_filler(word)]
 
     @property
     def accepted(self) -> bool:
