@@ -70,12 +70,12 @@ alone); on the 0 dB bench material at most 0.139 of 60 rightly decoded commands.
 MAX_VOICE_OUTSIDE_SECONDS = 0.5
 """Voice (as the detector heard it) that the best path put under silence or noise, before
 the sentence's first word, after its last or between two, above which the utterance is not
-a command:
-the grammar always finds *some* command, and other talk ("next time we should start
-earlier") was decoded as "voice guide resume" with most of its words under <sil>.
-Measured (bench/voice_eval.py, 320 commands at +12 to -12 dB, 360 sentences of room talk):
-spoken commands left 0.0-0.38 s outside (one 0.6 s, at -12 dB), such talk 0.62-1.15 s; at
-0.5 s the talk acted on fell from 55 to 31 sentences, and a wrong command at -6 dB went."""
+a command. The grammar always finds *some* sentence: other talk ("next time we should start
+earlier") was decoded as "voice guide resume" with most of its words under <sil>, and the
+program's own speech on the rig as "voice guide how [1 s of <sil>] long". Measured
+(bench/voice_eval.py, 320 commands at +12 to -12 dB, 360 sentences of room talk): spoken
+commands left 0.0-0.38 s outside (one 0.6 s, at -12 dB), such talk 0.62-1.15 s; at 0.5 s
+the talk acted on fell from 55 to 31 sentences, and a wrong command at -6 dB went."""
 LINEAR_SEGMENT_SAMPLES = 4096
 """256 ms segments: the echo's delay and the room's tail fit inside one."""
 LINEAR_BAND_HZ = (100.0, 4000.0)
@@ -101,7 +101,7 @@ class Heard:
     echo_linear: float = 0.0
     """Share of the cleaned utterance's energy a linear filter of the reference explains."""
     voice_outside_seconds: float = 0.0
-    """Voice before the sentence's first word or after its last (see MAX_VOICE_OUTSIDE_SECONDS)."""
+    """Voice outside the sentence's words, around or between them (MAX_VOICE_OUTSIDE_SECONDS)."""
     ready_sample: int = 0
     """The stream position at which decoding began: its sound was complete (the cutter hands
     an utterance on early, so that it is decoded during the rest of the hang-over)."""

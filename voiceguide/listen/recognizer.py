@@ -3,7 +3,9 @@
 Everything comes from the pocketsphinx wheel (acoustic model, dictionary): nothing is
 downloaded. A grammar decoder always finds *some* path through its grammar, so a result is
 kept only if
-- it is a whole sentence of the grammar,
+- it is a whole sentence of the grammar, and not the wake phrase alone (a sentence of the
+  command grammar that means nothing, so that the wake phrase said alone is not forced into
+  a command),
 - it explains the sound nearly as well as free phone decoding does (`fit`: grammar path
   score minus phone-loop path score, per 10 ms frame: spoken commands score well above
   MIN_FIT, other talk and the program's own speech mostly below), and
