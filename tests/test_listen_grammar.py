@@ -158,3 +158,14 @@ def test_listening_settings(tmp_path) -> None:
 
 def test_a_read_back_says_hundreds_with_and() -> None:
     assert say_amount(120, "ml") == "one hundred and twenty millilitres"
+
+
+def test_the_examples_shown_are_commands() -> None:
+    """The listening line and --help name phrases to say: each must be one ("voice guide
+    next" is not, since "next" alone was misheard)."""
+    said = grammar.examples("hey there").split(", ")
+    assert said[0].startswith('"hey there ')
+    for phrase in said:
+        words = phrase.strip('"').removeprefix("... ").removeprefix("hey there ")
+        assert grammar.command_for(f"hey there {words}", "hey there") is not None, phrase
+    assert said[-1] == '"... stop session"'

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from voiceguide.audioformat import frames_to_seconds
+from voiceguide.listen import grammar
 from voiceguide.live.events import Event, PlayState, SessionListener
 from voiceguide.routine.durations import format_seconds
 
@@ -112,7 +113,7 @@ class LivePanel(SessionListener):
     def _listening_line(self) -> str:
         if not self.wake_phrase:
             return ""
-        line = f'listening: say "{self.wake_phrase} next", "... pause", "... how long"'
+        line = f"listening: say {grammar.examples(self.wake_phrase)}"
         return f"{line} · heard: {self.last_heard}" if self.last_heard else line
 
     def on_tick(self, state: PlayState) -> None:

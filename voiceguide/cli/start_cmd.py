@@ -13,6 +13,7 @@ import typer
 from voiceguide.cli.context import app_context
 from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
 from voiceguide.errors import AudioOutputError, ExitStatus
+from voiceguide.listen import grammar
 from voiceguide.live.keys import KeyReader, dispatch_key
 from voiceguide.routine.durations import format_seconds
 
@@ -38,8 +39,8 @@ def start(
     listen: bool | None = typer.Option(
         None,
         "--listen/--no-listen",
-        help='Voice commands: "voice guide next step", "... pause", "... how long" (default: listen'
-        " in config.toml, else off). Offline; the microphone's sound never leaves the program.",
+        help=f"Voice commands: {grammar.examples()} (default: listen in config.toml, else"
+        " off). Offline; the microphone's sound never leaves the program.",
     ),
     input_source: str | None = typer.Option(
         None, "--input", metavar="NAME", help="The sound server's source to listen on."

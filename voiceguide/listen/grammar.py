@@ -107,6 +107,17 @@ def command_for(words: str, wake_phrase: str) -> str | None:
     return COMMANDS.get(words[len(prefix) :])
 
 
+EXAMPLE_COMMANDS = ("next", "pause", "stop")
+"""The commands the listening line and --help name as examples."""
+
+
+def examples(wake_phrase: str = DEFAULT_WAKE_PHRASE) -> str:
+    """ "voice guide next step", "... pause", "... stop session": the first phrase of each of
+    EXAMPLE_COMMANDS, the wake phrase written once."""
+    phrases = [next(w for w, c, _ in COMMAND_PHRASES if c == name) for name in EXAMPLE_COMMANDS]
+    return ", ".join([f'"{wake_phrase} {phrases[0]}"', *(f'"... {p}"' for p in phrases[1:])])
+
+
 def help_rows() -> list[tuple[str, str]]:
     """(what to say, what it does) for the help text and README, one row per command."""
     rows: dict[str, tuple[list[str], str]] = {}
