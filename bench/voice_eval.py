@@ -20,6 +20,7 @@ echo's own 37 ms delay lies inside the canceller's tail).
     .venv/bin/python bench/voice_eval.py --only false --renders 2
     .venv/bin/python bench/voice_eval.py --only clean --draws 2     # the words alone, no echo
     .venv/bin/python bench/voice_eval.py --only wake --draws 2      # "voice guide hello"
+    .venv/bin/python bench/voice_eval.py --only amounts --amounts 240
 """
 
 from __future__ import annotations
@@ -460,62 +461,72 @@ def _say_and_hear(
     return accepted[0] if accepted else ""
 
 
-def amounts_case(args: tuple[str, int, int]) -> dict[str, object]:
-    """Spoken amounts with read-back: say the amount, hear it read back, say yes or no.
+def amounts_case(args: tuple[str, int, int, bool]) -> dict[str, object]:
+    """Spoken amounts with read-back, as `SpokenAmounts` asks them: say the amount, hear it
+    read back, say yes or no; up to TRIES tries per amount. With `refuse`, the value just
+    refused is left out of the next try's grammar (the product's rule); without it, every
+    try hears the whole grammar (the rule before, measured in the same run as a baseline).
 
     A value is saved only after a heard "yes"; a wrong value is saved only if the talker's
-    "no" is heard as "yes". Up to two tries per amount."""
-    from voiceguide.listen.amounts import parse_amount, say_amount
+    "no" is heard as "yes"."""
+    from voiceguide.listen.amounts import ml_phrases, oz_phrases, parse_amount, say_amount
     from voiceguide.listen.listener import answer_for
+    from voiceguide.live.voice import TRIES
 
-    unit, trials, seed = args
+    unit, trials, seed, refuse = args
     rng = np.random.default_rng(seed)
     near = room_response(rng, 0.002, 0.3, 12.0)
-    pipeline = Pipeline(lambda _m: None)
     mode = f"amount-{unit}"
-    values = [float(v) for v in range(5, 501, 5)] if unit == "ml" else [v / 2 for v in range(1, 33)]
     phrases: dict[float, list[str]] = {}
-    from voiceguide.listen.amounts import ml_phrases, oz_phrases
-
     for phrase in ml_phrases() if unit == "ml" else oz_phrases():
         value = parse_amount(phrase, unit)
         assert value is not None
         phrases.setdefault(value, []).append(phrase)
-    first_right = saved_right = saved_wrong = nothing_first = wrong_first = 0
+    values = sorted(phrases)
+    first_right = nothing_first = wrong_first = saved_wrong = 0
+    saved_right_by_try = [0] * TRIES
     log = []
     for trial in range(trials):
         voice = TEST_VOICES[trial % len(TEST_VOICES)]
         truth = values[int(rng.integers(len(values)))]
         options = phrases[truth]
         text = options[int(rng.integers(len(options)))]
-        saved = None
-        for attempt in range(2):
-            pipeline.recognizer.set_mode(mode)
-            words = _say_and_hear(pipeline, text, voice, rng, near)
+        # Each trial's sounds from a generator of its own, and a fresh pipeline (the decoder's
+        # dither continues from one decoding to the next): both rules hear the same first tries.
+        sounds = np.random.default_rng([seed, trial])
+        pipeline = Pipeline(lambda _m: None)
+        refused: tuple[float, ...] = ()
+        for attempt in range(TRIES):
+            pipeline.recognizer.set_mode(mode, refused if refuse else ())
+            refused = ()
+            words = _say_and_hear(pipeline, text, voice, sounds, near)
             answer = answer_for(mode, words) if words else None
             value = answer.value if answer is not None else None
             if attempt == 0:
                 first_right += value == truth
                 nothing_first += value is None
                 wrong_first += value is not None and value != truth
-            if value is None:
-                continue
+            if not isinstance(value, int | float):
+                continue  # nothing heard, or "skip"
             pipeline.recognizer.set_mode("yes-no")
             reply = "yes" if value == truth else "no"
-            heard = _say_and_hear(pipeline, reply, voice, rng, near)
+            heard = _say_and_hear(pipeline, reply, voice, sounds, near)
             confirmed = answer_for("yes-no", heard) if heard else None
-            log.append((voice, text, say_amount(float(value), unit), reply, heard))
+            log.append((voice, text, attempt + 1, say_amount(float(value), unit), reply, heard))
             if confirmed is not None and confirmed.value == "yes":
-                saved = value
+                if value == truth:
+                    saved_right_by_try[attempt] += 1
+                else:
+                    saved_wrong += 1
                 break
-        if saved is not None:
-            saved_right += saved == truth
-            saved_wrong += saved != truth
-    pipeline.close()
+            if confirmed is not None:
+                refused = (value,)
+        pipeline.close()
     return {
-        "unit": unit, "trials": trials, "first_try_right": first_right,
+        "unit": unit, "trials": trials, "refuse": refuse, "first_try_right": first_right,
         "first_try_nothing": nothing_first, "first_try_wrong": wrong_first,
-        "saved_right": saved_right, "saved_wrong": saved_wrong, "log": log,
+        "saved_right_by_try": saved_right_by_try,
+        "saved_right": sum(saved_right_by_try), "saved_wrong": saved_wrong, "log": log,
     }  # fmt: skip
 
 
@@ -623,6 +634,9 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=2, help="clean: rates/pitches per phrase")
     parser.add_argument("--ratios", type=float, nargs="*", default=list(RATIOS_DB))
     parser.add_argument("--commands", type=int, default=64)
+    parser.add_argument(
+        "--amounts", type=int, default=60, help="amounts: ml amounts said (2/3 as many in oz)"
+    )
     parser.add_argument("--renders", type=int, default=len(RENDER_VARIANTS))
     parser.add_argument(
         "--first-render", type=int, default=0, help="false: skip the renders before this one"
@@ -669,8 +683,12 @@ def main() -> None:
             jobs["wake"] = [pool.submit(wake_case, (args.draws, 5000))]
         if "amounts" in only:
             jobs["amounts"] = [
-                pool.submit(amounts_case, ("ml", 60, 3000)),
-                pool.submit(amounts_case, ("oz", 40, 3001)),
+                pool.submit(amounts_case, (unit, trials, seed, refuse))
+                for unit, trials, seed in (
+                    ("ml", args.amounts, 3000),
+                    ("oz", args.amounts * 2 // 3, 3001),
+                )
+                for refuse in (True, False)
             ]
         # Each result is also appended to a .partial.jsonl as it lands: a long run that is
         # stopped keeps what it measured.
@@ -746,21 +764,25 @@ def main() -> None:
     if "amounts" in results:
         rows = [
             [
-                a["unit"], a["trials"], f"{100 * a['first_try_right'] / a['trials']:.1f} %",
+                a["unit"], "left out" if a["refuse"] else "offered again", a["trials"],
+                f"{100 * a['first_try_right'] / a['trials']:.1f} %",
                 a["first_try_wrong"], a["first_try_nothing"],
-                f"{100 * a['saved_right'] / a['trials']:.1f} %", a["saved_wrong"],
+                " / ".join(str(sum(a["saved_right_by_try"][: i + 1]))
+                           for i in range(len(a["saved_right_by_try"]))),
+                a["saved_wrong"],
             ]
             for a in results["amounts"]
         ]  # fmt: skip
         print_table(
-            "Spoken amounts (read-back, yes/no, two tries)",
+            "Spoken amounts (read-back, yes/no, up to 3 tries)",
             [
                 "unit",
+                "value refused",
                 "amounts",
                 "right 1st try",
                 "wrong 1st",
                 "nothing 1st",
-                "saved right",
+                "saved right by try 1/2/3",
                 "saved wrong",
             ],
             rows,

@@ -117,6 +117,16 @@ def test_amount_grammars_list_every_phrase_and_skip() -> None:
     assert "yes" in grammar.yes_no_jsgf() and "nope" in grammar.yes_no_jsgf()
 
 
+def test_a_refused_amount_is_left_out_of_the_grammar() -> None:
+    ml = grammar.amount_jsgf("ml", {150.0})
+    assert "( one hundred [ and ] fifty )" not in ml
+    assert "( one hundred [ and ] fifteen )" in ml and "( fifty )" in ml and "| skip;" in ml
+    assert ml.count(" | ") == 98 + 2 + 1
+    oz = grammar.amount_jsgf("oz", {2.5, 16.0})
+    assert "( two and a half )" not in oz and "( sixteen )" not in oz
+    assert "( two )" in oz and "( fifteen and a half )" in oz
+
+
 def test_read_back_wording() -> None:
     assert say_amount(65, "ml") == "sixty five millilitres"
     assert say_amount(2.5, "oz") == "two and a half ounces"

@@ -8,6 +8,7 @@ parser cannot disagree.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from functools import cache
 
 ML_STEP = 5
@@ -88,15 +89,15 @@ def oz_phrases() -> list[str]:
     return [f"{p} {u}".strip() for p in _oz_table() for u in ("", *OZ_UNITS)]
 
 
-def grammar_body(unit: str) -> str:
+def grammar_body(unit: str, refused: Collection[float] = ()) -> str:
     """The JSGF expansion for amounts in `unit`: one alternative per value ("and" optional),
-    then an optional unit word. Factored so: the flat list of every phrase made decoding
-    8 times slower (1.2-2.4 s of CPU per answer)."""
+    then an optional unit word; values in `refused` are left out. Factored so: the flat list
+    of every phrase made decoding 8 times slower (1.2-2.4 s of CPU per answer)."""
     table = _ml_table() if unit == "ml" else _oz_table()
     alternatives = []
-    for phrase in table:
-        if " hundred and " in phrase:
-            continue  # covered by the optional "and" of the phrase without it
+    for phrase, value in table.items():
+        if " hundred and " in phrase or value in refused:
+            continue  # "and": covered by the optional "and" of the phrase without it
         alternatives.append(phrase.replace(" hundred ", " hundred [ and ] "))
     units = ML_UNITS if unit == "ml" else OZ_UNITS
     return f"( {' | '.join(f'( {a} )' for a in alternatives)} ) [ {' | '.join(units)} ]"

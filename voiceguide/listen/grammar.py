@@ -9,7 +9,7 @@ The amount modes (after a session) need no wake phrase: the program has just ask
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from voiceguide.errors import BadInputError
 from voiceguide.listen.amounts import grammar_body, ml_phrases, oz_phrases
@@ -79,11 +79,11 @@ def commands_jsgf(wake_phrase: str) -> str:
     )
 
 
-def amount_jsgf(unit: str) -> str:
-    """An amount in millilitres ("ml") or ounces ("oz"), or "skip"."""
+def amount_jsgf(unit: str, refused: Collection[float] = ()) -> str:
+    """An amount in millilitres ("ml") or ounces ("oz") other than those `refused`, or "skip"."""
     return (
         f"#JSGF V1.0;\ngrammar amount_{unit};\n"
-        f"public <amount> = {grammar_body(unit)} | {SKIP_WORDS};\n"
+        f"public <amount> = {grammar_body(unit, refused)} | {SKIP_WORDS};\n"
     )
 
 

@@ -25,7 +25,7 @@ import queue
 import threading
 import wave
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO
@@ -176,16 +176,20 @@ class CommandListener:
         return self._capture.source
 
     # -- modes ----------------------------------------------------------------------------
-    def set_mode(self, mode: str) -> None:
-        """ "commands" (the default), "amount-ml", "amount-oz" or "yes-no"."""
+    def set_mode(self, mode: str, refused: Collection[float] = ()) -> None:
+        """ "commands" (the default), "amount-ml", "amount-oz" or "yes-no"; an amount mode
+        leaves out the amounts `refused`."""
         with self._mode_lock:
-            self._pipeline.recognizer.set_mode(mode)
+            self._pipeline.recognizer.set_mode(mode, refused)
         while not self._answers.empty():
             self._answers.get_nowait()
 
-    def ask(self, mode: str, timeout_seconds: float) -> Answer | None:
-        """Listen for one answer in `mode`; None after `timeout_seconds`. Back to commands after."""
-        self.set_mode(mode)
+    def ask(
+        self, mode: str, timeout_seconds: float, refused: Collection[float] = ()
+    ) -> Answer | None:
+        """Listen for one answer in `mode` (not one of the amounts `refused`); None after
+        `timeout_seconds`. Back to commands after."""
+        self.set_mode(mode, refused)
         try:
             return self._answers.get(timeout=timeout_seconds)
         except queue.Empty:

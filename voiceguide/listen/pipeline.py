@@ -171,7 +171,7 @@ class Pipeline:
             else UtteranceCutter(hangover_seconds=hangover_seconds)
         )
         self._failed = False
-        self._early: tuple[tuple[int, int, str], Heard] | None = None
+        self._early: tuple[tuple[int, int, str, frozenset[float]], Heard] | None = None
         self._gate = echo_cancelling  # without a canceller by choice (a baseline), no gate
         self.samples_in = 0
         self._warm_frames = 0
@@ -280,7 +280,13 @@ class Pipeline:
         heard: list[Heard] = []
         try:
             for utterance in self._cutter.feed(clean):
-                key = (utterance.first_sample, len(utterance.samples), self.recognizer.mode)
+                recognizer = self.recognizer
+                key = (
+                    utterance.first_sample,
+                    len(utterance.samples),
+                    recognizer.mode,
+                    recognizer.refused,
+                )
                 if not utterance.final:
                     self._early = (key, self._hear(utterance))
                     continue

@@ -16,6 +16,7 @@ kept only if
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,12 +47,13 @@ WAKE_ALONE = "(wake phrase alone)"
 """The meaning of the wake phrase said on its own: nothing to do."""
 
 
-_JSGF = {
-    "amount-ml": lambda: grammar.amount_jsgf("ml"),
-    "amount-oz": lambda: grammar.amount_jsgf("oz"),
-    "yes-no": grammar.yes_no_jsgf,
+_JSGF: dict[str, Callable[[frozenset[float]], str]] = {
+    "amount-ml": lambda refused: grammar.amount_jsgf("ml", refused),
+    "amount-oz": lambda refused: grammar.amount_jsgf("oz", refused),
+    "yes-no": lambda _refused: grammar.yes_no_jsgf(),
 }
-"""The answer grammars, by mode (the command grammar depends on the wake phrase)."""
+"""The answer grammars, by mode, without the amounts refused (the command grammar depends on
+the wake phrase)."""
 
 
 class RecognizerError(VoiceguideError):
@@ -167,20 +169,30 @@ class Recognizer:
         )
         self._logmath = self._decoder.get_logmath()
         self.mode = "commands"
-        self._decoder.activate_search(self.mode)
+        self.refused: frozenset[float] = frozenset()
+        """Amounts left out of the amount grammar in use."""
+        self._search = self.mode
+        self._decoder.activate_search(self._search)
 
-    def set_mode(self, mode: str) -> None:
-        """ "commands", "amount-ml", "amount-oz" or "yes-no"."""
+    def set_mode(self, mode: str, refused: Collection[float] = ()) -> None:
+        """ "commands", "amount-ml", "amount-oz" or "yes-no".
+
+        `refused`: amounts the user has just said no to, left out of an amount grammar, so
+        that the same sound is not heard as the same wrong value again: "one hundred fifteen"
+        was read back as "one hundred and fifty" twice running (BENCHMARKS.md, section 6)."""
         if mode not in grammar.MODES:
             raise ValueError(f"unknown listening mode {mode!r} (known: {', '.join(grammar.MODES)})")
-        if mode != self.mode:
-            if mode not in self._loaded:
-                # Built on first use: the millilitre grammar alone holds 5.7 MB, which a
-                # session that is only listening for commands does not need.
-                self._decoder.add_jsgf_string(mode, _JSGF[mode]())
-                self._loaded.add(mode)
-            self._decoder.activate_search(mode)
-            self.mode = mode
+        left_out = frozenset(refused) if mode.startswith("amount-") else frozenset()
+        if (mode, left_out) == (self.mode, self.refused):
+            return
+        search = f"{mode}-refused" if left_out else mode
+        if left_out or search not in self._loaded:
+            # Built on first use (the millilitre grammar alone holds 5.7 MB, which a session
+            # that is only listening for commands does not need); 10 ms each.
+            self._decoder.add_jsgf_string(search, _JSGF[mode](left_out))
+            self._loaded.add(search)
+        self._decoder.activate_search(search)
+        self.mode, self.refused, self._search = mode, left_out, search
 
     def _log(self, value: float) -> int:
         return int(self._logmath.log(value)) if value > 0 else -(2**31)
@@ -233,7 +245,7 @@ class Recognizer:
             hyp = decoder.hyp()
             return self._log(hyp.score) if hyp is not None else 0
         finally:
-            decoder.activate_search(self.mode)
+            decoder.activate_search(self._search)
 
     def _meaning(self, words: str) -> str | float | None:
         """What a sentence means in the current mode (None: not a whole grammar sentence).

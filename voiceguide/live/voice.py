@@ -160,9 +160,14 @@ class SpokenAmounts:
 
     def ask(self, side: str, unit: str) -> float | None:
         listener = self.control.listener
+        refused: tuple[float, ...] = ()
         for _ in range(TRIES):
             self.say(f"How much on the {side}? Say a number of {UNIT_WORDS[unit]}, or skip.")
-            answer = listener.ask(f"amount-{unit}", ANSWER_SECONDS)
+            # The value just refused is not offered again at once: the same words would be
+            # misheard the same way. Only the last one, so a "yes" misheard as "no" can be
+            # put right at the next try.
+            answer = listener.ask(f"amount-{unit}", ANSWER_SECONDS, refused)
+            refused = ()
             if answer is None:
                 continue
             if answer.value == "skip":
@@ -174,5 +179,7 @@ class SpokenAmounts:
             if confirmed is not None and confirmed.value == "yes":
                 self.say("Saved.")
                 return value
+            if confirmed is not None:
+                refused = (value,)
         self.say(f"No amount for the {side} side.")
         return None
