@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from voiceguide.errors import BadInputError
-from voiceguide.speech import hibari_engine
+from voiceguide.speech import espeak, hibari_engine, voice
 from voiceguide.speech.engines import BASE, ENGINES, NATURAL, choose_engine, engine_version
+from voiceguide.speech.voice import VoiceSettings, cache_key
 
 
 def test_an_engine_asked_for_is_the_engine() -> None:
@@ -28,9 +31,17 @@ def test_an_unknown_engine_names_the_choices() -> None:
         choose_engine("festival", None)
 
 
-def test_only_the_natural_engine_has_a_version_in_the_cache_key() -> None:
-    assert engine_version("pyttsx3") == engine_version("espeak-ng") == ""
+def test_every_engine_has_its_version_in_the_cache_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    said = subprocess.run(
+        ["espeak-ng", "--version"], check=True, capture_output=True, text=True
+    ).stdout
+    assert espeak.version() and f"text-to-speech: {espeak.version()} " in said
+    assert engine_version("pyttsx3") == engine_version("espeak-ng") == espeak.version()
     assert engine_version(NATURAL) == hibari_engine.version()
+    # Another espeak-ng, other clips: the cache does not serve the old ones.
+    before = cache_key(VoiceSettings(), "Breathe.")
+    monkeypatch.setattr(voice, "engine_version", lambda _name: "1.52")
+    assert cache_key(VoiceSettings(), "Breathe.") != before
 
 
 def test_the_natural_voice_offers_only_its_bundled_voice_and_maps_the_rate() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Protocol
 
 from voiceguide.errors import BadInputError
-from voiceguide.speech import hibari_engine
+from voiceguide.speech import espeak, hibari_engine
 from voiceguide.speech.espeak import EspeakEngine
 from voiceguide.speech.hibari_engine import HibariEngine
 from voiceguide.speech.pyttsx3_engine import Pyttsx3Engine
@@ -60,8 +60,9 @@ def choose_engine(engine: str | None, voice: str | None) -> str:
 
 def engine_version(name: str) -> str:
     """What identifies an engine's sound beyond its name and voice, for the voice cache's
-    key: the natural engine's package version (espeak-ng's engines: "", as before)."""
-    return hibari_engine.version() if name == NATURAL else ""
+    key: the natural engine's package version; espeak-ng's for the engines on its voices (an
+    upgraded espeak-ng had its clips served from the old one's cache)."""
+    return hibari_engine.version() if name == NATURAL else espeak.version()
 
 
 def make_engine(name: str, voice: str | None, rate_wpm: int) -> SpeechEngine:

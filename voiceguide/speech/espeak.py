@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 from voiceguide.errors import BadInputError, VoiceError
@@ -22,6 +24,26 @@ DEFAULT_VOICE_FILE = "gmw/en"
 def quiet_environment() -> dict[str, str]:
     """This process's environment for an espeak-ng that makes no sound: no sound server."""
     return {**os.environ, "PULSE_SERVER": NO_SOUND_SERVER}
+
+
+@lru_cache(maxsize=1)
+def version() -> str:
+    """espeak-ng's version ("1.51"), for the voice cache's key: its clips change with it, and
+    pyttsx3 speaks through the same library. "" when it cannot be run (synthesis then says why).
+    12 ms, once per process."""
+    try:
+        out = subprocess.run(
+            ["espeak-ng", "--version"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=_TIMEOUT_SECONDS,
+            env=quiet_environment(),
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    found = re.search(r"text-to-speech:\s*(\S+)", out)
+    return found.group(1) if found else out.strip()
 
 
 class EspeakEngine:

@@ -46,7 +46,7 @@ def cache_key(settings: VoiceSettings, text: str) -> str:
     """The clip's name in the disk cache: engine, its version, voice, rate and text."""
     parts = [_CACHE_VERSION, settings.engine, settings.voice or "", str(settings.rate_wpm), text]
     version = engine_version(settings.engine)
-    if version:  # the espeak-ng engines have none: their clips keep the keys they had
+    if version:  # "" when the engine cannot be asked: it will not speak either
         parts.insert(2, version)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
