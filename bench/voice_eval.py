@@ -189,7 +189,7 @@ def room_echo(ref_path: Path, played: np.ndarray, rng: np.random.Generator) -> n
     if cache.is_file():
         return np.load(cache).astype(np.float64)
     echo = fft_convolve(to_16k(played, 44_100), response)
-    np.save(cache, echo.astype(np.float32))
+    _save_atomic(cache, echo.astype(np.float32))
     return echo
 
 
@@ -200,8 +200,16 @@ def speak(text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
         return np.load(cache)
     cache.parent.mkdir(parents=True, exist_ok=True)
     clip = _speak(text, voice, rate_wpm, pitch)
-    np.save(cache, clip)
+    _save_atomic(cache, clip)
     return clip
+
+
+def _save_atomic(path: Path, array: np.ndarray) -> None:
+    """Written aside, then renamed: workers that speak the same words at once (the two
+    arms of the amounts) read either no file or a whole one ("No data left in file")."""
+    aside = path.with_name(f".{path.name}.{os.getpid()}.npy")
+    np.save(aside, array)
+    os.replace(aside, path)
 
 
 def _speak(text: str, voice: str, rate_wpm: int, pitch: int) -> np.ndarray:
@@ -635,6 +643,9 @@ def main() -> None:
     parser.add_argument("--ratios", type=float, nargs="*", default=list(RATIOS_DB))
     parser.add_argument("--commands", type=int, default=64)
     parser.add_argument(
+        "--sessions", type=int, default=1, help="commands: sessions per ratio (other seeds)"
+    )
+    parser.add_argument(
         "--amounts", type=int, default=60, help="amounts: ml amounts said (2/3 as many in oz)"
     )
     parser.add_argument("--renders", type=int, default=len(RENDER_VARIANTS))
@@ -660,8 +671,9 @@ def main() -> None:
         jobs = {}
         if "commands" in only:
             jobs["commands"] = [
-                pool.submit(commands_case, (r, _ratio_seed(r), args.commands, options))
+                pool.submit(commands_case, (r, _ratio_seed(r) + 100 * k, args.commands, options))
                 for r in args.ratios
+                for k in range(args.sessions)
             ]
         if "baseline" in only:
             jobs["baseline"] = [
@@ -712,6 +724,7 @@ def main() -> None:
             rows.append(
                 [
                     r["ratio_db"],
+                    r["seed"],
                     n,
                     f"{100 * r['correct'] / n:.1f} %",
                     r["wrong"],
@@ -725,6 +738,7 @@ def main() -> None:
             "Voice commands by speech-to-echo ratio",
             [
                 "ratio dB",
+                "seed",
                 "commands",
                 "correct",
                 "wrong",
@@ -735,6 +749,18 @@ def main() -> None:
             ],
             rows,
         )
+        if args.sessions > 1:
+            pooled: dict[float, list[int]] = {}
+            for r in results.get("commands", []):
+                total = pooled.setdefault(r["ratio_db"], [0, 0, 0])
+                total[0] += r["commands"]
+                total[1] += r["correct"]
+                total[2] += r["wrong"]
+            print_table(
+                f"Pooled over {args.sessions} sessions per ratio",
+                ["ratio dB", "commands", "correct", "wrong"],
+                [[k, n, f"{100 * c / n:.1f} %", w] for k, (n, c, w) in pooled.items()],
+            )
     if "false" in results:
         hours = sum(r["audio_seconds"] for r in results["false"]) / 3600
         false = sum(r["false"] for r in results["false"])
