@@ -26,22 +26,27 @@ def quiet_environment() -> dict[str, str]:
     return {**os.environ, "PULSE_SERVER": NO_SOUND_SERVER}
 
 
+def _ask(option: str) -> str:
+    """What `espeak-ng OPTION` prints ("" when it cannot be run)."""
+    try:
+        return subprocess.run(
+            ["espeak-ng", option],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+            env=quiet_environment(),
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
 @lru_cache(maxsize=1)
 def version() -> str:
     """espeak-ng's version ("1.51"), for the voice cache's key: its clips change with it, and
     pyttsx3 speaks through the same library. "" when it cannot be run (synthesis then says why).
     12 ms, once per process."""
-    try:
-        out = subprocess.run(
-            ["espeak-ng", "--version"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=_TIMEOUT_SECONDS,
-            env=quiet_environment(),
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return ""
+    out = _ask("--version")
     found = re.search(r"text-to-speech:\s*(\S+)", out)
     return found.group(1) if found else out.strip()
 
@@ -145,17 +150,7 @@ def list_voices() -> list[tuple[str, str, bool]]:
 
 def _voice_table() -> list[tuple[str, str, str]]:
     """(language, name, file) rows of `espeak-ng --voices`."""
-    try:
-        out = subprocess.run(
-            ["espeak-ng", "--voices"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-            env=quiet_environment(),
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return []
+    out = _ask("--voices")
     rows = []
     for line in out.splitlines()[1:]:
         parts = line.split()
