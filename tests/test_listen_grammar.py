@@ -25,7 +25,7 @@ def test_command_grammar_holds_exactly_wake_phrase_and_each_command() -> None:
         "voice guide",
         "next step",
         "guide next step",
-        "voice guide next step go back",
+        "voice guide next step from the top",
         "voice guide more",
         "",
         # the one-word forms that were misheard ("back" as "stop") are not commands
@@ -45,7 +45,7 @@ def test_command_names_are_the_ones_the_session_knows() -> None:
         "next", "back", "pause", "resume", "repeat", "extend", "how-long", "stop",
     }  # fmt: skip
     assert grammar.COMMANDS["continue"] == "resume"
-    assert grammar.COMMANDS["go back"] == "back"
+    assert grammar.COMMANDS["from the top"] == "back"
     assert grammar.COMMANDS["next step"] == "next"
     assert "back" not in grammar.COMMANDS and "next" not in grammar.COMMANDS
     assert grammar.COMMANDS["one more minute"] == "extend"
