@@ -20,6 +20,7 @@ echo's own 37 ms delay lies inside the canceller's tail).
     .venv/bin/python bench/voice_eval.py --only false --renders 2
     .venv/bin/python bench/voice_eval.py --only clean --draws 2     # the words alone, no echo
     .venv/bin/python bench/voice_eval.py --only wake --draws 2      # "voice guide hello"
+    .venv/bin/python bench/voice_eval.py --only phrasings           # "voice guide start again"
     .venv/bin/python bench/voice_eval.py --only amounts --amounts 240
 """
 
@@ -573,27 +574,43 @@ AFTER_WAKE = [
 them a command."""
 
 
-def wake_case(args: tuple[int, int]) -> dict[str, object]:
-    """The wake phrase followed by a word that is no command ("voice guide hello"), by every
+PHRASINGS = [
+    "start again", "start over", "restart", "go back", "stop", "stop it", "stop now",
+    "end session", "finish", "skip", "skip step", "next one", "hold on", "wait", "be quiet",
+    "again",
+]  # fmt: skip
+"""Other ways to say a command, not in the grammar (`--only phrasings`): what people may say
+instead of the table's words. The one that must never happen is "stop" (it ends the session)
+for anything but "stop"-like words."""
+
+
+def wake_case(args: tuple[int, int, list[str]]) -> dict[str, object]:
+    """The wake phrase followed by words that are no command ("voice guide hello"), by every
     test talker in a quiet room, `draws` random rates and pitches each: how often such talk
-    is acted on, and as what (a wrong action is worse than none)."""
-    draws, seed = args
+    is acted on, and as what, in all and by words (a wrong action is worse than none)."""
+    draws, seed, words_said = args
     rng = np.random.default_rng(seed)
     near = room_response(rng, 0.002, 0.3, 12.0)
     pipeline = Pipeline(lambda _m: None)
     said = 0
     acted: dict[str, int] = {}
+    by_words: dict[str, dict[str, int]] = {}
     for voice in TEST_VOICES:
-        for word in AFTER_WAKE:
+        for word in words_said:
             for _ in range(draws):
                 text = f"{grammar.DEFAULT_WAKE_PHRASE} {word}"
                 for h in _hear_in_quiet(pipeline, text, voice, rng, near, rates=(130, 191)):
                     command = grammar.command_for(h.recognition.words, grammar.DEFAULT_WAKE_PHRASE)
                     if h.accepted and command is not None:
                         acted[command] = acted.get(command, 0) + 1
+                        mine = by_words.setdefault(word, {})
+                        mine[command] = mine.get(command, 0) + 1
                 said += 1
     pipeline.close()
-    return {"said": said, "acted_on": sum(acted.values()), "as": acted, "draws": draws}
+    return {
+        "said": said, "acted_on": sum(acted.values()), "as": acted, "draws": draws,
+        "by_words": by_words,
+    }  # fmt: skip
 
 
 def rss_mb() -> float:
@@ -623,6 +640,8 @@ def cost_case(_: object = None) -> dict[str, object]:
 
 
 RATIOS_DB = (12.0, 6.0, 0.0, -6.0, -12.0)
+KINDS = ["commands", "false", "cost", "baseline", "amounts", "clean", "wake", "phrasings"]
+"""What `--only` can ask for; everything by default."""
 
 
 def _ratio_seed(ratio_db: float) -> int:
@@ -636,7 +655,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        choices=["commands", "false", "cost", "baseline", "amounts", "clean", "wake"],
+        choices=KINDS,
         action="append",
     )
     parser.add_argument("--draws", type=int, default=2, help="clean: rates/pitches per phrase")
@@ -659,7 +678,7 @@ def main() -> None:
     parser.add_argument("--hangover", type=float, default=None)
     parser.add_argument("--tag", default="")
     args = parser.parse_args()
-    only = set(args.only or ["commands", "false", "cost", "baseline", "amounts", "clean", "wake"])
+    only = set(args.only or KINDS)
     options: dict[str, object] = {"residual_suppression": args.residual}
     if args.hangover is not None:
         options["hangover_seconds"] = args.hangover
@@ -692,7 +711,9 @@ def main() -> None:
         if "clean" in only:
             jobs["clean"] = [pool.submit(clean_case, (args.draws, 4000))]
         if "wake" in only:
-            jobs["wake"] = [pool.submit(wake_case, (args.draws, 5000))]
+            jobs["wake"] = [pool.submit(wake_case, (args.draws, 5000, AFTER_WAKE))]
+        if "phrasings" in only:
+            jobs["phrasings"] = [pool.submit(wake_case, (args.draws, 5000, PHRASINGS))]
         if "amounts" in only:
             jobs["amounts"] = [
                 pool.submit(amounts_case, (unit, trials, seed, refuse))
@@ -828,6 +849,16 @@ def main() -> None:
             'The wake phrase, then a word that is no command ("voice guide hello"), quiet room',
             ["said", "acted on", "as"],
             [[w["said"], w["acted_on"], ", ".join(f"{k} {v}" for k, v in sorted(w["as"].items()))]],
+        )
+    if "phrasings" in results:
+        w = results["phrasings"][0]
+        print_table(
+            "Other ways to say a command (not in the grammar), quiet room: acted on, as",
+            ["said after the wake phrase", "acted on", "as"],
+            [
+                [words, sum(n.values()), ", ".join(f"{k} {v}" for k, v in sorted(n.items()))]
+                for words, n in w["by_words"].items()
+            ],
         )
     name = "voice_eval" + (f"_{args.tag}" if args.tag else "")
     path = write_result(name, out)

@@ -19,10 +19,22 @@ def test_command_grammar_holds_exactly_wake_phrase_and_each_command() -> None:
         assert grammar.command_for(f"voice guide {words}", "voice guide") == command
 
 
+def test_ignored_phrases_are_sentences_that_mean_nothing() -> None:
+    text = grammar.commands_jsgf("voice guide")
+    for phrase in grammar.IGNORED_PHRASES:
+        assert f"( {phrase} )" in text
+        assert grammar.command_for(f"voice guide {phrase}", "voice guide") is None
+        assert grammar.means_nothing(f"voice guide {phrase}", "voice guide")
+    assert grammar.means_nothing("voice guide", "voice guide")
+    assert not grammar.means_nothing("voice guide stop session", "voice guide")
+    assert not set(grammar.IGNORED_PHRASES) & set(grammar.COMMANDS)
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
         "voice guide",
+        "voice guide start again",
         "next step",
         "guide next step",
         "voice guide next step from the top",

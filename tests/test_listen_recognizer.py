@@ -211,3 +211,12 @@ def test_the_wake_phrase_alone_is_heard_as_nothing(recognizer: Recognizer, voice
         result = recognizer.recognize(np.rint(clip + noise).astype(np.int16))
         assert result.words == "", (seed, result)
         assert not result.accepted
+
+
+@pytest.mark.parametrize("voice", ["en+m3", "en-gb+f4", "en-us+klatt"])
+def test_start_again_is_not_heard_as_stop_session(recognizer: Recognizer, voice: str) -> None:
+    """Before it was an ignored phrase, these talkers' "voice guide start again" was heard as
+    "voice guide stop session" (fits 10-17), which ends the session."""
+    result = recognizer.recognize(speak("voice guide start again", voice))
+    assert grammar.command_for(result.words, "voice guide") is None, result
+    assert not result.accepted, result

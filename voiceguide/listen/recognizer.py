@@ -3,9 +3,9 @@
 Everything comes from the pocketsphinx wheel (acoustic model, dictionary): nothing is
 downloaded. A grammar decoder always finds *some* path through its grammar, so a result is
 kept only if
-- it is a whole sentence of the grammar, and not the wake phrase alone (a sentence of the
-  command grammar that means nothing, so that the wake phrase said alone is not forced into
-  a command),
+- it is a whole sentence of the grammar, and not one that means nothing (the wake phrase
+  alone, or followed by an ignored phrase: sentences of the command grammar so that such
+  talk is not forced into the command that fits it least badly),
 - it explains the sound nearly as well as free phone decoding does (`fit`: grammar path
   score minus phone-loop path score, per 10 ms frame: spoken commands score well above
   MIN_FIT, other talk and the program's own speech mostly below), and
@@ -43,8 +43,8 @@ before anything is saved; a "yes" saves, so it must fit as well as a command's w
 SAFE_ANSWERS = frozenset({"no"})
 """Meanings acted on at the amounts' fit: refusing a read-back saves nothing."""
 NBEST = 20
-WAKE_ALONE = "(wake phrase alone)"
-"""The meaning of the wake phrase said on its own: nothing to do."""
+NOTHING = "(no command)"
+"""The meaning of the wake phrase said on its own, or followed by an ignored phrase."""
 
 
 _JSGF: dict[str, Callable[[frozenset[float]], str]] = {
@@ -210,7 +210,7 @@ class Recognizer:
             return Recognition("", 0, None, frames, mode=self.mode)
         words = hyp.hypstr
         mine = self._meaning(words)
-        if mine is None or mine == WAKE_ALONE:
+        if mine is None or mine == NOTHING:
             return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
         best = self._log(hyp.score)
         # The n-best list comes from the lattice, scored on its own scale: compare within it.
@@ -252,8 +252,8 @@ class Recognizer:
         Sentences that mean the same ("resume" / "continue", "twelve" / "twelve ounces") do
         not compete for the margin."""
         if self.mode == "commands":
-            if words == self.wake_phrase:
-                return WAKE_ALONE  # competes for the margin, never acted on
+            if grammar.means_nothing(words, self.wake_phrase):
+                return NOTHING  # competes for the margin, never acted on
             return grammar.command_for(words, self.wake_phrase)
         if self.mode == "yes-no":
             return grammar.YES_NO_PHRASES.get(words)
