@@ -232,11 +232,13 @@ def run_cli_in_read_only(folder: Path, *args: str) -> subprocess.CompletedProces
             return run_cli(*args, timeout=60)
         finally:
             folder.chmod(0o700)
-    command = " ".join(["exec", sys.executable, "-m", "voiceguide", *args])
-    script = f'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && {command}'
+    # The folder and the command as arguments, never spliced into the script: a clone path
+    # with a space in it ran "/tmp/a" instead of "/tmp/a b/.venv/bin/python".
+    script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"'
+    command = [sys.executable, "-m", "voiceguide", *args]
     try:
         result = subprocess.run(
-            ["unshare", "--mount", "sh", "-c", script, "sh", str(folder)],
+            ["unshare", "--mount", "sh", "-c", script, "sh", str(folder), *command],
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
     except FileNotFoundError:
