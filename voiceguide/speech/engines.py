@@ -61,7 +61,7 @@ def choose_engine(engine: str | None, voice: str | None) -> str:
 def engine_version(name: str) -> str:
     """What identifies an engine's sound beyond its name and voice, for the voice cache's
     key: the natural engine's package version; espeak-ng's for the engines on its voices (an
-    upgraded espeak-ng had its clips served from the old one's cache)."""
+    upgraded espeak-ng would have had its clips served from the old one's cache)."""
     return hibari_engine.version() if name == NATURAL else espeak.version()
 
 
