@@ -97,6 +97,11 @@ class Recognition:
         )
 
 
+def _search_name(mode: str, refused: frozenset[float]) -> str:
+    """The decoder's search for a mode and the amounts left out of it."""
+    return f"{mode}-refused" if refused else mode
+
+
 def _decoder_module():
     try:
         import pocketsphinx
@@ -171,8 +176,11 @@ class Recognizer:
         self.mode = "commands"
         self.refused: frozenset[float] = frozenset()
         """Amounts left out of the amount grammar in use."""
-        self._search = self.mode
         self._decoder.activate_search(self._search)
+
+    @property
+    def _search(self) -> str:
+        return _search_name(self.mode, self.refused)
 
     def set_mode(self, mode: str, refused: Collection[float] = ()) -> None:
         """ "commands", "amount-ml", "amount-oz" or "yes-no".
@@ -185,14 +193,14 @@ class Recognizer:
         left_out = frozenset(refused) if mode.startswith("amount-") else frozenset()
         if (mode, left_out) == (self.mode, self.refused):
             return
-        search = f"{mode}-refused" if left_out else mode
+        search = _search_name(mode, left_out)
         if left_out or search not in self._loaded:
             # Built on first use (the millilitre grammar alone holds 5.7 MB, which a session
             # that is only listening for commands does not need); 10 ms each.
             self._decoder.add_jsgf_string(search, _JSGF[mode](left_out))
             self._loaded.add(search)
         self._decoder.activate_search(search)
-        self.mode, self.refused, self._search = mode, left_out, search
+        self.mode, self.refused = mode, left_out
 
     def _log(self, value: float) -> int:
         return int(self._logmath.log(value)) if value > 0 else -(2**31)
