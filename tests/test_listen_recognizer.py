@@ -8,7 +8,7 @@ import pytest
 
 from voiceguide.listen import grammar
 from voiceguide.listen.amounts import parse_amount
-from voiceguide.listen.pipeline import Pipeline
+from voiceguide.listen.pipeline import Heard, Pipeline
 from voiceguide.listen.recognizer import Recognition, Recognizer
 from voiceguide.listen.reference import array_fetcher, resample
 
@@ -140,28 +140,62 @@ def test_pipeline_in_a_simulated_room(tmp_path_factory: pytest.TempPathFactory) 
     assert warnings == []
 
 
-def test_no_command_while_the_echo_is_not_cancelled() -> None:
-    """A reference out of step with the echo (playback stalled) cancels nothing: a clear
-    command is then refused rather than risk acting on the program's own speech."""
-    rng = np.random.default_rng(2)
-    n = 16_000 * 16
-    heard_sound = rng.normal(0, 500, n)  # what really came out of the loudspeaker
-    stale_ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)  # what we think played
-    mic = np.convolve(heard_sound, [0.0] * 600 + [0.7])[:n]
+def said_next_step(mic: np.ndarray, ref: np.ndarray, at_seconds: int = 13) -> list[Heard]:
+    """ "voice guide next step" said over `mic` at `at_seconds`, fed with `ref` in 0.1 s blocks:
+    the utterances that decoded as a command sentence."""
     clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
-    mic[13 * 16_000 : 13 * 16_000 + len(clip)] += clip
+    mic = mic.astype(np.float64)
+    mic[at_seconds * 16_000 : at_seconds * 16_000 + len(clip)] += clip
     mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
     pipeline = Pipeline(lambda _message: None)
     heard = [
         h
-        for a in range(0, n, 1600)
-        for h in pipeline.feed(mic16[a : a + 1600], stale_ref[a : a + 1600])
+        for a in range(0, len(mic), 1600)
+        for h in pipeline.feed(mic16[a : a + 1600], ref[a : a + 1600])
     ]
     pipeline.close()
     said = [h for h in heard if grammar.command_for(h.recognition.words, "voice guide")]
     assert said, "a command sentence should still be heard"
+    return said
+
+
+def test_no_command_once_the_echo_is_no_longer_cancelled() -> None:
+    """The canceller worked for 10 s, then the reference went out of step with the echo
+    (playback stalled: what we think played shares nothing with what did): a clear command is
+    refused rather than risk acting on the program's own speech."""
+    rng = np.random.default_rng(2)
+    n = 16_000 * 16
+    heard_sound = rng.normal(0, 500, n)  # what really came out of the loudspeaker
+    ref = np.rint(heard_sound * 3).astype(np.int16)
+    ref[10 * 16_000 :] = np.rint(rng.normal(0, 1500, n - 10 * 16_000))  # what we think played
+    said = said_next_step(np.convolve(heard_sound, [0.0] * 600 + [0.7])[:n], ref)
     assert not any(h.accepted for h in said)
     assert not any(h.echo_ready for h in said)
+
+
+def test_no_command_while_an_echo_out_of_the_cancellers_reach_is_heard() -> None:
+    """From the start the echo trails the reference by 0.35 s, beyond the canceller's 256 ms
+    tail: nothing was ever cancelled, but the microphone holds the program's sound, so a
+    command is refused."""
+    rng = np.random.default_rng(4)
+    n = 16_000 * 16
+    ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
+    echo = np.convolve(ref.astype(np.float64), [0.0] * 5600 + [0.25])[:n]
+    said = said_next_step(echo, ref)
+    assert not any(h.accepted for h in said)
+    assert not any(h.echo_ready for h in said)
+
+
+def test_commands_are_taken_when_the_program_is_not_in_the_microphone() -> None:
+    """Headphones: the program plays, but only the talker and a pump reach the microphone.
+    There is nothing to cancel (so no ERLE to show), and the command is taken."""
+    rng = np.random.default_rng(6)
+    n = 16_000 * 16
+    ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
+    said = said_next_step(pump_like_noise(rng, n) * 300, ref)
+    assert [h.accepted for h in said] == [True], [
+        (h.recognition.words, h.echo_ready, h.recognition.fit) for h in said
+    ]
 
 
 def test_pump_strokes_do_not_hide_a_working_canceller() -> None:
