@@ -21,6 +21,7 @@ echo's own 37 ms delay lies inside the canceller's tail).
     .venv/bin/python bench/voice_eval.py --only clean --draws 2     # the words alone, no echo
     .venv/bin/python bench/voice_eval.py --only wake --draws 2      # "voice guide hello"
     .venv/bin/python bench/voice_eval.py --only phrasings           # "voice guide start again"
+    .venv/bin/python bench/voice_eval.py --only headphones --sessions 3  # no echo in the mic
     .venv/bin/python bench/voice_eval.py --only amounts --amounts 240
 """
 
@@ -271,8 +272,11 @@ def build_mic(
     n_commands: int,
     n_distractors: int = 0,
     with_noise: bool = True,
+    with_echo: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, list[Truth]]:
-    """(mic int16 16 kHz, reference int16 stereo 44.1 kHz, truth) for one simulated session."""
+    """(mic int16 16 kHz, reference int16 stereo 44.1 kHz, truth) for one simulated session.
+    Without `with_echo` the program plays but does not reach the microphone (headphones): the
+    voice keeps the level it would have had against the echo."""
     rng = np.random.default_rng(seed)
     played = read_wav(ref_path)
     echo = room_echo(ref_path, played, rng)
@@ -299,7 +303,7 @@ def build_mic(
         start = int((slot + rng.uniform(0, 3)) * RATE)
         speech[start : start + len(clip)] += clip[: len(speech) - start]
         truths.append(Truth(start, start + len(clip), text, command, voice))
-    mic = echo + speech
+    mic = echo + speech if with_echo else speech
     if with_noise:
         mic += pump_noise(rng, len(echo)) * voice_rms * 10 ** (-18 / 20)
     peak = np.max(np.abs(mic))
@@ -383,10 +387,10 @@ def score(heard: list[Heard], truths: list[Truth], wake: str = "voice guide") ->
     return {**results, "latencies": latencies, "details": details}
 
 
-def commands_case(args: tuple[float, int, int, dict[str, object]]) -> dict[str, object]:
-    ratio, seed, n_commands, options = args
+def commands_case(args: tuple[float, int, int, dict[str, object], bool]) -> dict[str, object]:
+    ratio, seed, n_commands, options, with_echo = args
     mic, played, truths = build_mic(
-        render_reference(0), seed=seed, ratio_db=ratio, n_commands=n_commands
+        render_reference(0), seed=seed, ratio_db=ratio, n_commands=n_commands, with_echo=with_echo
     )
     heard, cpu, warnings = run_pipeline(mic, played, **options)
     result = score(heard, truths)
@@ -396,6 +400,7 @@ def commands_case(args: tuple[float, int, int, dict[str, object]]) -> dict[str, 
         "ratio_db": ratio,
         "seed": seed,
         "options": options,
+        "echo": with_echo,
         "commands": n_commands,
         "audio_seconds": seconds,
         "cpu_seconds": cpu,
@@ -640,7 +645,17 @@ def cost_case(_: object = None) -> dict[str, object]:
 
 
 RATIOS_DB = (12.0, 6.0, 0.0, -6.0, -12.0)
-KINDS = ["commands", "false", "cost", "baseline", "amounts", "clean", "wake", "phrasings"]
+KINDS = [
+    "commands",
+    "false",
+    "cost",
+    "baseline",
+    "headphones",
+    "amounts",
+    "clean",
+    "wake",
+    "phrasings",
+]
 """What `--only` can ask for; everything by default."""
 
 
@@ -690,15 +705,30 @@ def main() -> None:
         jobs = {}
         if "commands" in only:
             jobs["commands"] = [
-                pool.submit(commands_case, (r, _ratio_seed(r) + 100 * k, args.commands, options))
+                pool.submit(
+                    commands_case, (r, _ratio_seed(r) + 100 * k, args.commands, options, True)
+                )
                 for r in args.ratios
+                for k in range(args.sessions)
+            ]
+        if "headphones" in only:
+            jobs["headphones"] = [
+                pool.submit(
+                    commands_case, (0.0, _ratio_seed(0.0) + 100 * k, args.commands, options, False)
+                )
                 for k in range(args.sessions)
             ]
         if "baseline" in only:
             jobs["baseline"] = [
                 pool.submit(
                     commands_case,
-                    (0.0, _ratio_seed(0.0), args.commands, {**options, "echo_cancelling": False}),
+                    (
+                        0.0,
+                        _ratio_seed(0.0),
+                        args.commands,
+                        {**options, "echo_cancelling": False},
+                        True,
+                    ),
                 )
             ]
         if "false" in only:
@@ -735,11 +765,13 @@ def main() -> None:
     out.update(results)
     out["wall_seconds"] = time.perf_counter() - started
 
-    if "commands" in results or "baseline" in results:
+    if any(kind in results for kind in ("commands", "baseline", "headphones")):
         rows = []
-        for r in results.get("commands", []) + [
-            {**b, "ratio_db": "0 (no AEC)"} for b in results.get("baseline", [])
-        ]:
+        for r in (
+            results.get("commands", [])
+            + [{**b, "ratio_db": "0 (no AEC)"} for b in results.get("baseline", [])]
+            + [{**h, "ratio_db": "headphones"} for h in results.get("headphones", [])]
+        ):
             n = r["commands"]
             lat = r["latencies"]
             rows.append(

@@ -130,12 +130,14 @@ class ClockPlayed:
         return out
 
 
-def play_into_room(clip: np.ndarray, folder: Path, name: str) -> threading.Thread:
+def play_into_room(
+    clip: np.ndarray, folder: Path, name: str, room: str = "room"
+) -> threading.Thread:
     """`paplay -d room` of a 16 kHz clip, in a thread (returns it started)."""
     path = write_wav(folder / f"{name}.wav", clip, LISTEN_RATE_HZ)
 
     def run() -> None:
-        subprocess.run(["paplay", "-d", "room", str(path)], check=True, env=os.environ.copy())
+        subprocess.run(["paplay", "-d", room, str(path)], check=True, env=os.environ.copy())
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()

@@ -64,7 +64,11 @@ class Run:
 
 
 def run_session(
-    samples: np.ndarray, talk: list[tuple[float, str, str]], folder: Path, **options: object
+    samples: np.ndarray,
+    talk: list[tuple[float, str, str]],
+    folder: Path,
+    room: str = "room",
+    **options: object,
 ) -> tuple[Run, CommandListener]:
     played = ClockPlayed(samples)
     run = Run()
@@ -78,7 +82,7 @@ def run_session(
             clip = at_level(speak(text, voice), level)
             while time.monotonic() - run.started < at:
                 time.sleep(0.02)
-            talkers.append(play_into_room(clip, folder, f"talk{at:g}"))
+            talkers.append(play_into_room(clip, folder, f"talk{at:g}", room))
         while time.monotonic() - run.started < len(samples) / 44_100 + 1.5:
             time.sleep(0.05)
     finally:
@@ -143,6 +147,31 @@ def test_program_sound_alone_is_never_a_command(
         for p in (*tmp_path.rglob("*.wav"), *voiceguide_home.rglob("*.wav"))
         if "talk" not in p.name
     ]
+
+
+def test_commands_are_acted_on_when_the_program_is_not_in_the_microphone(
+    rig_env, session, tmp_path: Path
+) -> None:
+    """Headphones: the session plays into "speaker" as always, but the microphone is a room
+    that only the talkers reach. There is no echo to cancel, so the canceller never shows that
+    it works; the commands are taken all the same."""
+    module = rig_env.pactl(
+        "load-module", "module-null-sink", "sink_name=quiet", "rate=44100", "channels=2"
+    ).strip()
+    try:
+        talk = [
+            (14.0, "voice guide next step", "en-us+klatt"),
+            (21.0, "the weather is nice today", "en+m3"),
+            (28.0, "voice guide pause", "en-us+f2"),
+        ]
+        run, listener = run_session(
+            session[: 44_100 * 34], talk, tmp_path, room="quiet", source="quiet.monitor"
+        )
+    finally:
+        rig_env.pactl("unload-module", module)
+    assert [name for _, name in run.commands] == ["next", "pause"], described(listener)
+    assert run.warnings == []
+    assert listener_threads() == []
 
 
 def test_no_such_input_is_one_clear_error(rig_env) -> None:
