@@ -186,13 +186,15 @@ def test_no_command_while_an_echo_out_of_the_cancellers_reach_is_heard() -> None
     assert not any(h.echo_ready for h in said)
 
 
-def test_commands_are_taken_when_the_program_is_not_in_the_microphone() -> None:
+@pytest.mark.parametrize("at_seconds", [4, 13])
+def test_commands_are_taken_when_the_program_is_not_in_the_microphone(at_seconds: int) -> None:
     """Headphones: the program plays, but only the talker and a pump reach the microphone.
-    There is nothing to cancel (so no ERLE to show), and the command is taken."""
+    There is nothing to cancel, so no ERLE to show and no warm-up to wait for (4 s: before
+    the 8 s of it), and the command is taken."""
     rng = np.random.default_rng(6)
     n = 16_000 * 16
     ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
-    said = said_next_step(pump_like_noise(rng, n) * 300, ref)
+    said = said_next_step(pump_like_noise(rng, n) * 300, ref, at_seconds)
     assert [h.accepted for h in said] == [True], [
         (h.recognition.words, h.echo_ready, h.recognition.fit) for h in said
     ]

@@ -11,12 +11,13 @@ speech leaking through can sound like a command to the grammar:
   listener asks for REWARM_SECONDS more whenever it moves the reference, `restart_warmup`), and
 - over the ERLE_SECONDS before the utterance it took at least MIN_ERLE_DB off the microphone
   (echo return loss enhancement: a reference out of step with the echo, e.g. after playback
-  stalled, cancels nothing), or the program's sound is not in the microphone at all
-  (headphones: nothing to cancel, so no ERLE either): the canceller has never cancelled
-  anything in this session and the microphone before the utterance does not correlate with
-  the reference (MIN_ECHO_CORRELATION),
-or when nothing was playing during the utterance and the QUIET_BEFORE_SECONDS before it (no
-echo can be in it then, whatever the canceller knows); and in any case only if the cleaned
+  stalled, cancels nothing),
+or when the program's sound does not reach the microphone at all (headphones: nothing to
+cancel, so no warm-up and no ERLE to wait for): the canceller has never cancelled anything in
+this session and the microphone before the utterance does not correlate with the reference
+(MIN_ECHO_CORRELATION); or when nothing was playing during the utterance and the
+QUIET_BEFORE_SECONDS before it (no echo can be in it then, whatever the canceller knows);
+and in any case only if the cleaned
 utterance itself is not the reference: neither correlates with it at one lag
 (MAX_ECHO_SHARE: the program's speech that got through, e.g. just after playback stalled)
 nor is largely a linear filtering of it (MAX_ECHO_LINEAR: what a canceller that has not
@@ -265,26 +266,29 @@ class Pipeline:
             return True  # nothing played: nothing to cancel
         before = start_sample // FRAME_SAMPLES - int(ERLE_SECONDS / FRAME_SECONDS)
         ring = np.arange(max(before, oldest), end) % size
+        lead_in = ring[: max(start_sample // FRAME_SAMPLES - max(before, oldest), 0)]
+        lead_in = lead_in[self._activity[lead_in]]
+        judged = len(lead_in) >= MIN_LEAD_IN_SECONDS / FRAME_SECONDS
+        if judged and not self.echo_heard and not self._in_microphone(lead_in):
+            return True  # the program does not reach the microphone (headphones): no echo
         # Warm-up as it stood when the utterance began (the worker may be running behind).
         start_frame = max(start_sample // FRAME_SAMPLES, oldest)
         warm = self._warm_at[start_frame % size] if start_frame >= 0 else 0
         if warm * FRAME_SAMPLES < WARMUP_SECONDS * LISTEN_RATE_HZ:
             return False
-        lead_in = ring[: max(start_sample // FRAME_SAMPLES - max(before, oldest), 0)]
-        lead_in = lead_in[self._activity[lead_in]]
-        if len(lead_in) < MIN_LEAD_IN_SECONDS / FRAME_SECONDS:
+        if not judged:
             return True  # too little sound before it to judge; the warm-up has passed
         if self._erle_db(lead_in) >= MIN_ERLE_DB:
             self.echo_heard = True
             return True
-        if self.echo_heard:
-            return False  # the echo is there and this time not cancelled
-        # Nothing cancelled yet in this session: is the program's sound in the microphone at
-        # all? (Not with headphones: then there is nothing to cancel.)
-        samples = (lead_in[:, None] * FRAME_SAMPLES + np.arange(FRAME_SAMPLES)).ravel()
-        return peak_correlation(self._mic_history[samples], self._ref_history[samples]) < (
-            MIN_ECHO_CORRELATION
-        )
+        return False
+
+    def _in_microphone(self, frames: np.ndarray) -> bool:
+        """Whether the raw microphone over `frames` (ring indices) correlates with the
+        reference: the program's sound reaches it, cancelled or not."""
+        samples = (frames[:, None] * FRAME_SAMPLES + np.arange(FRAME_SAMPLES)).ravel()
+        correlation = peak_correlation(self._mic_history[samples], self._ref_history[samples])
+        return correlation >= MIN_ECHO_CORRELATION
 
     def _erle_db(self, frames: np.ndarray) -> float:
         """Echo return loss enhancement of the median of `frames` (ring indices). The median
