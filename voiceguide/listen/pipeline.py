@@ -16,12 +16,11 @@ or when the program's sound does not reach the microphone at all (headphones: no
 cancel, so no warm-up and no ERLE to wait for): the canceller has never cancelled anything in
 this session and the microphone before the utterance does not correlate with the reference
 (MIN_ECHO_CORRELATION); or when nothing was playing during the utterance and the
-QUIET_BEFORE_SECONDS before it (no echo can be in it then, whatever the canceller knows);
-and in any case only if the cleaned
-utterance itself is not the reference: neither correlates with it at one lag
-(MAX_ECHO_SHARE: the program's speech that got through, e.g. just after playback stalled)
-nor is largely a linear filtering of it (MAX_ECHO_LINEAR: what a canceller that has not
-converged yet leaves of the program's speech).
+QUIET_BEFORE_SECONDS before it (no echo can be in it then, whatever the canceller knows).
+In any case only if the cleaned utterance itself is not the reference: neither correlates
+with it at one lag (MAX_ECHO_SHARE: the program's speech that got through, e.g. just after
+playback stalled) nor is largely a linear filtering of it (MAX_ECHO_LINEAR: what a canceller
+that has not converged yet leaves of the program's speech).
 
 The same object serves the live listener (blocks of a few 10 ms frames) and the offline
 benchmark (whole files, block by block), so what is measured is what runs. It never raises
@@ -208,8 +207,9 @@ class Pipeline:
         self._ref_history = np.zeros(frames * FRAME_SAMPLES, dtype=np.int16)
         self._mic_history = np.zeros(frames * FRAME_SAMPLES, dtype=np.int16)  # never leaves
         self.echo_heard = False
-        """The canceller has taken MIN_ERLE_DB off the microphone before some utterance, or the
-        microphone correlated with the reference: the program's sound reaches the microphone."""
+        """The canceller has taken MIN_ERLE_DB off the microphone at some point of this session
+        (after its warm-up): there is an echo path, so the program's sound reaches the
+        microphone, and from then on the ERLE is always asked for."""
 
     def restart_warmup(self) -> None:
         """The reference moved: the canceller must re-adapt (REWARM_SECONDS of sound; the
