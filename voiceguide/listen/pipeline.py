@@ -107,7 +107,8 @@ class Heard:
     decode_seconds: float
     """Time taken to decode it and run the echo checks."""
     echo_ready: bool = True
-    """The canceller had learned the room, or nothing played during the utterance."""
+    """The canceller had learned the room, or the program's sound does not reach the
+    microphone, or nothing played during the utterance."""
     echo_share: float = 0.0
     """Peak normalised correlation of the cleaned utterance with the reference (0..1)."""
     echo_linear: float = 0.0
@@ -278,10 +279,7 @@ class Pipeline:
             return False
         if not judged:
             return True  # too little sound before it to judge; the warm-up has passed
-        if self._erle_db(lead_in) >= MIN_ERLE_DB:
-            self.echo_heard = True
-            return True
-        return False
+        return self._cancelling(lead_in)
 
     def _in_microphone(self, frames: np.ndarray) -> bool:
         """Whether the raw microphone over `frames` (ring indices) correlates with the
@@ -290,17 +288,19 @@ class Pipeline:
         correlation = peak_correlation(self._mic_history[samples], self._ref_history[samples])
         return correlation >= MIN_ECHO_CORRELATION
 
-    def _erle_db(self, frames: np.ndarray) -> float:
-        """Echo return loss enhancement of the median of `frames` (ring indices). The median
-        frame's: pump strokes (loud, uncancellable, about half the frames) summed over the
-        lead-in hid a canceller that worked (1.3-2.0 dB where the median frame had 7-39 dB,
-        with the voice 12 dB over the echo); a reference out of step stays near 0 dB either
-        way."""
-        return float(
-            np.median(
-                10 * np.log10((self._mic_power[frames] + 1.0) / (self._out_power[frames] + 1.0))
-            )
+    def _cancelling(self, frames: np.ndarray) -> bool:
+        """Whether the canceller took MIN_ERLE_DB off the microphone over `frames` (ring
+        indices); once it has, `echo_heard`. The ERLE of the median frame: pump strokes (loud,
+        uncancellable, about half the frames) summed over the lead-in hid a canceller that
+        worked (1.3-2.0 dB where the median frame had 7-39 dB, with the voice 12 dB over the
+        echo); a reference out of step stays near 0 dB either way."""
+        erle_db = np.median(
+            10 * np.log10((self._mic_power[frames] + 1.0) / (self._out_power[frames] + 1.0))
         )
+        if erle_db < MIN_ERLE_DB:
+            return False
+        self.echo_heard = True
+        return True
 
     def _track_echo(self, frames_fed: int) -> None:
         """Sets `echo_heard` once the canceller has taken MIN_ERLE_DB off the microphone over
@@ -316,8 +316,8 @@ class Pipeline:
             return
         ring = np.arange(now - min(check, size), now) % size
         ring = ring[self._activity[ring]]
-        if len(ring) >= MIN_LEAD_IN_SECONDS / FRAME_SECONDS and self._erle_db(ring) >= MIN_ERLE_DB:
-            self.echo_heard = True
+        if len(ring) >= MIN_LEAD_IN_SECONDS / FRAME_SECONDS:
+            self._cancelling(ring)
 
     def feed(self, mic: np.ndarray, ref: np.ndarray) -> list[Heard]:
         """Whole 10 ms frames of microphone and aligned reference (int16 mono, 16 kHz)."""
