@@ -38,6 +38,20 @@ def test_back_is_not_heard_as_stop(recognizer: Recognizer, voice: str) -> None:
     assert result.accepted, result
 
 
+def test_an_utterance_decodes_the_same_whatever_came_before(recognizer: Recognizer) -> None:
+    """Each decoding starts from fresh features: the same sound gets the same sentence, score
+    and fit after other sounds. (pocketsphinx's noise removal and dither otherwise carry their
+    state from one utterance to the next: this "pause" scored 20-40 log units apart first,
+    after itself and after a second of digital silence, and its fit moved by 0.2.)"""
+    command = speak("voice guide pause", "en-us+f2")
+    first = recognizer.recognize(command)
+    recognizer.recognize(speak("the weather is nice today", "en+m3"))
+    recognizer.recognize(np.zeros(16_000, dtype=np.int16))  # digital silence
+    again = recognizer.recognize(command)
+    assert (again.words, again.score, again.fit) == (first.words, first.score, first.fit)
+    assert again.accepted
+
+
 def test_a_refusal_is_taken_at_an_answers_fit_a_yes_is_not() -> None:
     """A read-back's "no" saves nothing, so it is heard as readily as an amount; a "yes"
     saves the value, so it needs the fit of a real answer."""
