@@ -505,8 +505,8 @@ def amounts_case(args: tuple[str, int, int, bool]) -> dict[str, object]:
         truth = values[int(rng.integers(len(values)))]
         options = phrases[truth]
         text = options[int(rng.integers(len(options)))]
-        # Each trial's sounds from a generator of its own, and a fresh pipeline (the decoder's
-        # dither continues from one decoding to the next): both rules hear the same first tries.
+        # Each trial's sounds from a generator of its own, and a fresh pipeline (its voice
+        # detector's state): both rules hear the same first tries.
         sounds = np.random.default_rng([seed, trial])
         pipeline = Pipeline(lambda _m: None)
         refused: tuple[float, ...] = ()
