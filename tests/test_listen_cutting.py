@@ -48,8 +48,9 @@ def cut(mic: np.ndarray) -> list[Utterance]:
     ]
 
 
-def hear(mic: np.ndarray) -> list[Heard]:
-    pipeline = Pipeline(pytest.fail)
+def hear(mic: np.ndarray, pipeline: Pipeline | None = None) -> list[Heard]:
+    if pipeline is None:
+        pipeline = Pipeline(pytest.fail)
     silent = np.zeros(BLOCK_SAMPLES, dtype=np.int16)
     try:
         return [
@@ -97,16 +98,8 @@ def test_a_command_is_decoded_during_the_hang_over() -> None:
     cleaned stream, early and final) gives the same sentence, score and fit."""
     mic = quiet_room(speak("voice guide pause", "en-us+f2"))
     pipeline = Pipeline(pytest.fail)
-    recording = _RecordingCutter()
-    pipeline._cutter = recording
-    silent = np.zeros(BLOCK_SAMPLES, dtype=np.int16)
-    heard: list[Heard] = []
-    try:
-        for a in range(0, len(mic), BLOCK_SAMPLES):
-            heard += pipeline.feed(mic[a : a + BLOCK_SAMPLES], silent)
-    finally:
-        pipeline.close()
-    (one,) = heard
+    recording = pipeline._cutter = _RecordingCutter()
+    (one,) = hear(mic, pipeline)
     assert one.accepted, one
     assert grammar.command_for(one.recognition.words, "voice guide") == "pause"
     assert one.ready_sample < one.cut_sample

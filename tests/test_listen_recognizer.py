@@ -42,7 +42,7 @@ def test_an_utterance_decodes_the_same_whatever_came_before(recognizer: Recogniz
     """Each decoding starts from fresh features: the same sound gets the same sentence, score
     and fit after other sounds. (pocketsphinx's noise removal and dither otherwise carry their
     state from one utterance to the next: this "pause" scored 20-40 log units apart first,
-    after itself and after a second of digital silence, and its fit moved by 0.2.)"""
+    after itself and after a second of digital silence, and its fit moved by up to 0.25.)"""
     command = speak("voice guide pause", "en-us+f2")
     first = recognizer.recognize(command)
     recognizer.recognize(speak("the weather is nice today", "en+m3"))

@@ -245,7 +245,7 @@ class Recognizer:
         removal's estimate and the dither's generator otherwise run on from the sound decoded
         before, so the same utterance decoded differently after other sounds, and the grammar
         and the phone loop, decoding it one after the other, saw it differently (the fit of a
-        "pause" moved by 0.3 with what came before). Rebuilding them costs 0.1 ms."""
+        "pause" moved by up to 0.25 with what came before). Rebuilding them costs 0.1 ms."""
         decoder = self._decoder
         decoder.reinit_feat()
         decoder.start_utt()
