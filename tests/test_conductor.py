@@ -23,6 +23,7 @@ from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings
 
 from audio_helpers import find_clip
+from slow_ffmpeg import slow_ffmpeg_path
 
 RATE = 44_100
 DATA = Path(__file__).parent / "data" / "routines"
@@ -77,6 +78,37 @@ def rig() -> Iterator[Rig]:
 def step_starts(rig: Rig) -> list[tuple[str, int]]:
     return [(e.step.id, e.output_frame) for e in rig.events
             if e.kind == "step-started" and e.step is not None]  # fmt: skip
+
+
+def test_controls_answer_while_the_music_decoder_is_still_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ffmpeg took 2.2 s for its first samples on a loaded machine. The producer renders 3 s
+    # ahead, so it reaches the music (2 s in) at once: it must not wait for ffmpeg holding the
+    # lock every control takes. Here ffmpeg starts 3 s late.
+    monkeypatch.setenv("PATH", slow_ffmpeg_path(tmp_path / "bin", 3.0))
+    session = prepare_session(
+        Config(), SessionOptions(routine=str(DATA / "live-edits.toml")),
+        Paths.from_environment(), lambda m: None,
+    )  # fmt: skip
+    rig = Rig(session)
+    try:
+        music_from = session.plan.music_spans[0].start_frame
+        assert RATE < music_from < 3 * RATE
+        rig.start()
+        time.sleep(0.3)  # the producer's first round reaches the music
+        called = time.monotonic()
+        at = rig.conductor.tone_now()  # an acknowledgement, as a voice command gets
+        assert time.monotonic() - called < 1.0
+        assert at < RATE  # laid just ahead of the playhead, which is still near the start
+        rig.play(5.0)
+        heard = rig.output.heard()
+        # Nothing lost while waiting: the tone, the speech and the music, as rendered.
+        assert np.array_equal(heard, rig.conductor.timeline.render(0, len(heard)))
+        assert np.abs(heard[music_from + RATE :].astype(np.int32)).max() > 1000
+    finally:
+        rig.close()
+        session.close()
 
 
 def test_back_plays_the_step_again_from_its_announcement(rig: Rig) -> None:

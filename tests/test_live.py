@@ -24,13 +24,14 @@ from voiceguide.config import Config
 from voiceguide.live.conductor import Conductor
 from voiceguide.live.player import PAUSE_FADE_FRAMES, RESUME_FADE_FRAMES
 from voiceguide.logbook import LogStore
-from voiceguide.mix.prepare import SessionOptions, prepare_session
+from voiceguide.mix.prepare import Session, SessionOptions, prepare_session
 from voiceguide.output.simpleaudio import SimpleaudioSink
 from voiceguide.paths import Paths
 from voiceguide.speech.voice import Voice, VoiceSettings, read_wav_mono
 
 from audio_helpers import find_clip, read_wav
 from cli_helpers import run_cli
+from slow_ffmpeg import slow_ffmpeg_path
 from soundserver import RATE, PulseServer, Recorder, Recording
 
 pytestmark = pytest.mark.sound
@@ -118,6 +119,16 @@ def zero_runs(frames: np.ndarray) -> int:
     edges = np.diff(np.concatenate([[0], silent, [0]]))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     return int((ends - starts).max())
+
+
+def live_edits_session() -> Session:
+    """The short routine of the live tests, every clip made."""
+    return prepare_session(
+        Config(),
+        SessionOptions(routine=str(DATA / "live-edits.toml")),
+        Paths.from_environment(),
+        lambda message: None,
+    )
 
 
 def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Path) -> None:
@@ -208,12 +219,7 @@ def test_pause_resume_extend_and_skip_through_the_conductor(
 ) -> None:
     # The sink sets the device buffer in this process's environment: undone after the test.
     monkeypatch.delenv("PULSE_LATENCY_MSEC", raising=False)
-    session = prepare_session(
-        Config(),
-        SessionOptions(routine=str(DATA / "live-edits.toml")),
-        Paths.from_environment(),
-        lambda message: None,
-    )
+    session = live_edits_session()
     conductor = Conductor(session, SimpleaudioSink())
     calls: dict[str, tuple[float, int]] = {}
     log_from = pulse_env.log_size()
@@ -296,6 +302,46 @@ def _check_edits_recording(
     for name in ("extend", "next"):
         called, frame = calls[name]
         assert recording.time_of(after + frame) - called <= 0.5, name
+
+
+def test_music_whose_decoder_starts_slowly_still_plays_without_a_gap(
+    pulse_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ffmpeg took 2.2 s to deliver its first samples on a loaded machine (tens of ms idle).
+    # Here every ffmpeg starts 0.8 s late. The producer renders 3 s ahead, reaches the music
+    # (2 s in) at once, and leaves those blocks for later rounds until ffmpeg has samples: on a
+    # real device, across two cuts, nothing may be lost or moved by that.
+    monkeypatch.delenv("PULSE_LATENCY_MSEC", raising=False)
+    monkeypatch.setenv("PATH", slow_ffmpeg_path(tmp_path / "bin", 0.8))
+    session = live_edits_session()
+    conductor = Conductor(session, SimpleaudioSink())
+    log_from = pulse_env.log_size()
+    with Recorder(pulse_env) as recording:
+        started = time.monotonic()
+        conductor.start()
+        for seconds in (6.0, 9.0):  # two cuts: the music flows on through both
+            time.sleep(max(0.0, started + seconds - time.monotonic()))
+            conductor.next_step()
+        assert conductor.wait(60)
+    conductor.close()
+    session.close()
+    assert conductor.player.error is None
+
+    heard = recording.frames()
+    timeline = conductor.timeline
+    expected = timeline.render(0, timeline.end_frame)
+    music_from = session.plan.music_spans[0].start_frame
+    assert 1.5 * RATE < music_from < 3 * RATE  # the music starts while the decoder is slow
+    with diagnosed(pulse_env, log_from, heard, tmp_path):
+        offset = align(
+            heard,
+            expected,
+            first_sound(expected),
+            first_sound(heard) - first_sound(expected),
+            search=RATE // 10,
+        )
+        same = heard[offset : offset + len(expected)]
+        assert np.array_equal(same, expected), describe_difference(heard, expected, offset)
 
 
 def test_sigint_stops_the_sound_fast_and_restores_the_terminal(pulse, tmp_path: Path) -> None:

@@ -1,5 +1,5 @@
 """Background work runs below the audio: the producer, the speech thread, ffmpeg and its reader
-are niced `BACKGROUND_NICE_STEPS` below the thread that started them, so that in a busy session
+run `BACKGROUND_NICE_STEPS` below the program's main thread, so that in a busy session
 the output's writer thread (simpleaudio's, at the caller's priority) wins the CPU."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import time
 
 from voiceguide.music.bundled import bed_path
 from voiceguide.music.decoder import Decoder
-from voiceguide.priority import BACKGROUND_NICE_STEPS, MAX_NICE
+from voiceguide.priority import BACKGROUND_NICE_STEPS, MAX_NICE, lower_this_thread
 
 from test_conductor import Rig, rig  # noqa: F401  (the fixture)
 
@@ -43,6 +43,27 @@ def test_ffmpeg_and_its_reader_run_below_the_caller() -> None:
         assert len(decoder.read(4410)) == 4410  # and it still decodes
     finally:
         decoder.close()
+
+
+def test_ffmpeg_started_from_a_background_thread_is_not_lowered_twice() -> None:
+    # The producer (at the background level) opens the music's decoders: ffmpeg inherits its
+    # nice value, and lowering it by the steps again starved it of the CPU on a loaded machine.
+    wanted = expected_background_nice()
+    seen: list[int] = []
+
+    def open_from_background() -> None:
+        lower_this_thread()
+        decoder = Decoder(bed_path())
+        try:
+            assert decoder._process is not None
+            seen.append(nice_of(decoder._process.pid))
+        finally:
+            decoder.close()
+
+    thread = threading.Thread(target=open_from_background)
+    thread.start()
+    thread.join()
+    assert seen == [wanted]
 
 
 def test_the_producer_and_the_speech_thread_run_below_the_session(rig: Rig) -> None:  # noqa: F811

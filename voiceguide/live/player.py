@@ -38,6 +38,12 @@ device has taken (a pause restarts the estimate)."""
 PAUSE_FADE_FRAMES = int(0.08 * MIX_RATE_HZ)
 RESUME_FADE_FRAMES = int(0.03 * MIX_RATE_HZ)
 BLOCK_FRAMES = 4096
+MUSIC_WAIT_SPARE_FRAMES = MIX_RATE_HZ // 2
+"""The producer renders up to 3 s ahead, but a block whose music ffmpeg has not decoded yet
+(a track's first seconds) is left for a later round until it comes within the edit margin and
+this much of the playhead: ffmpeg starts in tens of ms on an idle machine, but took 2.2 s on a
+loaded one, and waiting for it while holding the lock froze the conductor and let the device
+play silence."""
 TAIL_FRAMES = MIX_RATE_HZ // 2  # silence written after the end before stopping
 
 
@@ -228,11 +234,21 @@ class LivePlayer:
             return at
 
     # -- producer -------------------------------------------------------------------------
-    def _fill(self, until_frame: int) -> None:
-        """Render [write_frame, until_frame) into the sink buffer (lock held)."""
+    def _fill(self, until_frame: int, wait_from_frame: int | None = None) -> None:
+        """Render [write_frame, until_frame) into the sink buffer (lock held).
+
+        From `wait_from_frame` on (None: nowhere), a block whose music is still being decoded
+        ends this round: the producer comes back for it instead of waiting under the lock.
+        """
         limit = min(until_frame, self.timeline.end_frame + TAIL_FRAMES, self.sink.capacity_frames)
         while self._write_frame < limit:
             n = min(BLOCK_FRAMES, limit - self._write_frame)
+            if (
+                wait_from_frame is not None
+                and self._write_frame >= wait_from_frame
+                and not self.timeline.music_ready(self._write_frame, n)
+            ):
+                return
             block = self.timeline.render(self._write_frame, n)
             if self._fade_in_at is not None:
                 block = self._apply_fade_in(self._write_frame, block)
@@ -264,7 +280,12 @@ class LivePlayer:
                             self.sink.halt()
                             self._halt_after = None
                     else:
-                        self._fill(playhead + self.sink.ahead_frames)
+                        self._fill(
+                            playhead + self.sink.ahead_frames,
+                            wait_from_frame=playhead
+                            + self.edit_margin_frames
+                            + MUSIC_WAIT_SPARE_FRAMES,
+                        )
                         if playhead >= self.timeline.end_frame + TAIL_FRAMES // 2:
                             self.sink.halt()
                             self._finished.set()

@@ -262,6 +262,8 @@ def prepare_session(
     if any(voice.ready_frames(text) is None for text in texts):
         voice.start_engine()  # the natural voice loads (0.5 s) while the rest is set up
     music, description = music_stream(config, options, paths, warn)
+    if music is not None:
+        music.prefetch()  # ffmpeg starts while the speech is made: 0.05 s idle, 2 s loaded
     levels = MixLevels(
         speech_db=options.speech_level_db
         if options.speech_level_db is not None

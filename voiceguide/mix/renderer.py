@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,13 +86,27 @@ class Renderer:
         scaled = limited * np.float32(INT16_FULL_SCALE)
         return np.rint(scaled, out=scaled).astype(np.int16)
 
-    def _add_music(self, mix: np.ndarray, start: int, end: int, shift: int) -> None:
-        assert self.music is not None
+    def music_ready(self, start_frame: int, n_frames: int, music_shift_frames: int = 0) -> bool:
+        """True when rendering this block would not wait for the music's decoder (which, if it
+        would, starts decoding now)."""
+        if self.music is None or "music" not in self.layers:
+            return True
+        reads = self._music_reads(start_frame, start_frame + n_frames, music_shift_frames)
+        # Every read is asked (no short cut): each decoder that is needed starts now.
+        ready = [self.music.ready(music_frame, b - a) for a, b, music_frame in reads]
+        return all(ready)
+
+    def _music_reads(self, start: int, end: int, shift: int) -> Iterator[tuple[int, int, int]]:
+        """(a, b, music_frame): plan frames [a, b) of [start, end) play music from music_frame."""
         for span in self.plan.music_spans_in(start, end):
             a, b = max(start, span.start_frame), min(end, span.end_frame)
-            if a >= b:
-                continue
-            block = self.music.read(span.music_frame + (a - span.start_frame) + shift, b - a)
+            if a < b:
+                yield a, b, span.music_frame + (a - span.start_frame) + shift
+
+    def _add_music(self, mix: np.ndarray, start: int, end: int, shift: int) -> None:
+        assert self.music is not None
+        for a, b, music_frame in self._music_reads(start, end, shift):
+            block = self.music.read(music_frame, b - a)
             gain = self._envelope.gain(a, b - a)
             gain *= self._music_gain
             # Per channel: numpy's (n, 2) x (n, 1) broadcast is 3x slower than two columns.

@@ -126,6 +126,16 @@ class Timeline:
             out[a - output_frame : b - output_frame] = block
         return self._add_overlays(output_frame, out)
 
+    def music_ready(self, output_frame: int, n_frames: int) -> bool:
+        """True when `render` of this block would not wait for a music decoder; the decoders
+        it would wait for start decoding now."""
+        pieces = self._pieces(output_frame, output_frame + n_frames)
+        # Every piece is asked (no short cut): each decoder that is needed starts now.
+        ready = [
+            s.renderer.music_ready(s.to_plan(a), b - a, s.music_shift) for _, s, a, b in pieces
+        ]
+        return all(ready)
+
     def _add_overlays(self, output_frame: int, out: np.ndarray) -> np.ndarray:
         end = output_frame + len(out)
         for item in self.overlays:

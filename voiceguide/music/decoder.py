@@ -97,6 +97,14 @@ class Decoder:
         self.position_frame += frames
         return np.frombuffer(data, dtype="<i2").reshape(-1, CHANNELS)
 
+    def can_read(self, n_frames: int) -> bool:
+        """True when `read(n_frames)` would not wait for ffmpeg (decoded already, or the end)."""
+        if self._source_done:
+            return True
+        # Queued chunks are whole ones, but for the last, which is followed by the end marker.
+        queued_frames = self._chunks.qsize() * CHUNK_FRAMES
+        return len(self._pending) // FRAME_BYTES + queued_frames >= n_frames
+
     def skip(self, n_frames: int) -> None:
         """Decode and discard (cheaper than a new process for short distances)."""
         while n_frames > 0 and not self.exhausted:

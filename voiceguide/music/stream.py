@@ -60,12 +60,17 @@ class _History:
     def holds(self, music_frame: int) -> bool:
         return self._end_frame - self._length <= music_frame < self._end_frame
 
+    def held_frames(self, music_frame: int, n_frames: int) -> int:
+        """How many frames from `music_frame` on (at most `n_frames`) are held."""
+        if not self.holds(music_frame):
+            return 0
+        return min(n_frames, self._end_frame - music_frame)
+
     def copy_out(self, music_frame: int, out: np.ndarray) -> int:
         """Copy the leading part of [music_frame, ...) that is held into `out`; returns frames."""
-        start = self._end_frame - self._length
-        if not start <= music_frame < self._end_frame:
+        n = self.held_frames(music_frame, len(out))
+        if not n:
             return 0
-        n = min(len(out), self._end_frame - music_frame)
         index = np.arange(music_frame, music_frame + n) % self._capacity
         out[:n] = self._ring[index]
         return n
@@ -148,6 +153,40 @@ class MusicStream:
             self._history.append(music_frame + served, out[served:])
         return out
 
+    def ready(self, music_frame: int, n_frames: int) -> bool:
+        """True when `read` of these frames would not wait for ffmpeg.
+
+        When it would, the decoders it needs are started now: they decode while the caller
+        does other work (the live player renders what is ready, and comes back).
+        """
+        start = music_frame + self._history.held_frames(music_frame, n_frames)
+        end = music_frame + n_frames
+        ready = True
+        k = self._first_occurrence_at(start)
+        while start < end and (occ := self._occurrence(k)) is not None and occ.start_frame < end:
+            a, b = max(start, occ.start_frame), min(end, occ.end_frame)
+            if b > a:
+                offset = a - occ.start_frame
+                decoder = self._decoder_near(occ, offset)
+                skip = offset - decoder.position_frame
+                ready &= decoder.exhausted or decoder.can_read(skip + b - a)
+            k += 1
+        return ready
+
+    def prefetch(self, music_frame: int = 0) -> None:
+        """Start decoding from `music_frame` now, so that its first read does not wait."""
+        self.ready(music_frame, 1)
+
+    def _decoder_near(self, occ: _Occurrence, offset: int) -> Decoder:
+        """The occurrence's decoder, at `offset` or a short skip before it (opened if not)."""
+        decoder = self._decoders.get(occ.k)
+        if decoder is not None and 0 <= offset - decoder.position_frame <= _SKIP_LIMIT_FRAMES:
+            return decoder
+        if decoder is not None:
+            decoder.close()
+        decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
+        return decoder
+
     def _produce(self, music_frame: int, n_frames: int) -> np.ndarray:
         end = music_frame + n_frames
         k = self._first_occurrence_at(music_frame)
@@ -181,15 +220,10 @@ class MusicStream:
     def _occurrence_block(self, occ: _Occurrence, a: int, b: int) -> np.ndarray:
         offset = a - occ.start_frame
         n = b - a
-        decoder = self._decoders.get(occ.k)
-        if decoder is not None and decoder.position_frame != offset:
-            distance = offset - decoder.position_frame
-            if 0 < distance <= _SKIP_LIMIT_FRAMES:
-                decoder.skip(distance)
-            if decoder.position_frame != offset:
-                decoder.close()
-                decoder = None
-        if decoder is None:
+        decoder = self._decoder_near(occ, offset)
+        decoder.skip(offset - decoder.position_frame)
+        if decoder.position_frame != offset:  # the file ended before it
+            decoder.close()
             decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
         pcm = decoder.read(n)
         if len(pcm) == n:
