@@ -60,6 +60,7 @@ def speak(text: str, voice: str, rate_wpm: int = 150, pitch: int = 50) -> np.nda
     raw = subprocess.run(
         [
             "sox",
+            "-D",  # no dither: sox's random dither made the same words differ from run to run
             "-t",
             "wav",
             "-",
