@@ -27,6 +27,7 @@ BENCHMARKS = (
     "live_soak",
     "resample",
     "recorded_prompts",
+    "decoder_start",
 )
 
 
