@@ -13,10 +13,11 @@ from pathlib import Path
 
 def slow_ffmpeg_path(folder: Path, delay_seconds: float) -> str:
     """A PATH value whose ffmpeg is the real one, started `delay_seconds` late."""
-    real = shutil.which("ffmpeg")
+    others = [entry for entry in os.environ["PATH"].split(os.pathsep) if entry != str(folder)]
+    real = shutil.which("ffmpeg", path=os.pathsep.join(others))  # never the wrapper itself
     assert real is not None
     folder.mkdir(parents=True, exist_ok=True)
     wrapper = folder / "ffmpeg"
     wrapper.write_text(f'#!/bin/sh\nsleep {delay_seconds}\nexec "{real}" "$@"\n')
     wrapper.chmod(0o755)
-    return f"{folder}{os.pathsep}{os.environ['PATH']}"
+    return os.pathsep.join([str(folder), *others])

@@ -91,6 +91,8 @@ def test_controls_answer_while_the_music_decoder_is_still_starting(
         Config(), SessionOptions(routine=str(DATA / "live-edits.toml")),
         Paths.from_environment(), lambda m: None,
     )  # fmt: skip
+    assert session.music is not None
+    session.music.close()  # the decoder prepare started: the slow one starts with the session
     rig = Rig(session)
     try:
         music_from = session.plan.music_spans[0].start_frame
@@ -106,6 +108,7 @@ def test_controls_answer_while_the_music_decoder_is_still_starting(
         # Nothing lost while waiting: the tone, the speech and the music, as rendered.
         assert np.array_equal(heard, rig.conductor.timeline.render(0, len(heard)))
         assert np.abs(heard[music_from + RATE :].astype(np.int32)).max() > 1000
+        assert rig.conductor.player.music_waits > 0  # the producer came back for the music
     finally:
         rig.close()
         session.close()

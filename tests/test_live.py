@@ -308,12 +308,14 @@ def test_music_whose_decoder_starts_slowly_still_plays_without_a_gap(
     pulse_env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # ffmpeg took 2.2 s to deliver its first samples on a loaded machine (tens of ms idle).
-    # Here every ffmpeg starts 0.8 s late. The producer renders 3 s ahead, reaches the music
-    # (2 s in) at once, and leaves those blocks for later rounds until ffmpeg has samples: on a
-    # real device, across two cuts, nothing may be lost or moved by that.
+    # Here every ffmpeg starts 0.8 s late, from the start of the session. The producer renders
+    # 3 s ahead, reaches the music (2 s in) at once, and leaves those blocks for later rounds
+    # until ffmpeg has samples: on a real device, across two cuts, nothing may be lost or moved.
     monkeypatch.delenv("PULSE_LATENCY_MSEC", raising=False)
     monkeypatch.setenv("PATH", slow_ffmpeg_path(tmp_path / "bin", 0.8))
     session = live_edits_session()
+    assert session.music is not None
+    session.music.close()  # the decoder prepare started: the slow one starts with the session
     conductor = Conductor(session, SimpleaudioSink())
     log_from = pulse_env.log_size()
     with Recorder(pulse_env) as recording:
@@ -324,12 +326,13 @@ def test_music_whose_decoder_starts_slowly_still_plays_without_a_gap(
             conductor.next_step()
         assert conductor.wait(60)
     conductor.close()
-    session.close()
     assert conductor.player.error is None
+    assert conductor.player.music_waits > 0  # the producer came back for the music
 
     heard = recording.frames()
     timeline = conductor.timeline
     expected = timeline.render(0, timeline.end_frame)
+    session.close()  # after the render above, which reads the music again
     music_from = session.plan.music_spans[0].start_frame
     assert 1.5 * RATE < music_from < 3 * RATE  # the music starts while the decoder is slow
     with diagnosed(pulse_env, log_from, heard, tmp_path):

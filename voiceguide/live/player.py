@@ -41,9 +41,8 @@ BLOCK_FRAMES = 4096
 MUSIC_WAIT_SPARE_FRAMES = MIX_RATE_HZ // 2
 """The producer renders up to 3 s ahead, but a block whose music ffmpeg has not decoded yet
 (a track's first seconds) is left for a later round until it comes within the edit margin and
-this much of the playhead: ffmpeg starts in tens of ms on an idle machine, but took 2.2 s on a
-loaded one, and waiting for it while holding the lock froze the conductor and let the device
-play silence."""
+this much of the playhead: ffmpeg starts in tens of ms on an idle machine but took 2.2 s on a
+loaded one, and waiting for it holds the lock that every control takes."""
 TAIL_FRAMES = MIX_RATE_HZ // 2  # silence written after the end before stopping
 
 
@@ -66,6 +65,8 @@ class LivePlayer:
         self._finished = threading.Event()
         self._error: BaseException | None = None
         self._lost = False
+        self.music_waits = 0
+        """Producer rounds ended early at a block whose music was still being decoded."""
         self._thread = threading.Thread(
             target=self._produce, name="voiceguide-producer", daemon=True
         )
@@ -151,10 +152,12 @@ class LivePlayer:
         with self.lock:
             if self._paused_at is not None:
                 return self._paused_at
-            margin = self.edit_margin_frames + int(
-                self.sink.frames_since_start() * CLOCK_DRIFT_ALLOWANCE
-            )
-            return min(self.sink.playhead_frame() + margin, self._write_frame)
+            return min(self.sink.playhead_frame() + self._margin_frames(), self._write_frame)
+
+    def _margin_frames(self) -> int:
+        """The edit margin now, grown by the clock drift allowed since the stream started."""
+        drift = int(self.sink.frames_since_start() * CLOCK_DRIFT_ALLOWANCE)
+        return self.edit_margin_frames + drift
 
     # -- controls -------------------------------------------------------------------------
     @contextmanager
@@ -248,6 +251,7 @@ class LivePlayer:
                 and self._write_frame >= wait_from_frame
                 and not self.timeline.music_ready(self._write_frame, n)
             ):
+                self.music_waits += 1
                 return
             block = self.timeline.render(self._write_frame, n)
             if self._fade_in_at is not None:
@@ -280,12 +284,8 @@ class LivePlayer:
                             self.sink.halt()
                             self._halt_after = None
                     else:
-                        self._fill(
-                            playhead + self.sink.ahead_frames,
-                            wait_from_frame=playhead
-                            + self.edit_margin_frames
-                            + MUSIC_WAIT_SPARE_FRAMES,
-                        )
+                        wait_from = playhead + self._margin_frames() + MUSIC_WAIT_SPARE_FRAMES
+                        self._fill(playhead + self.sink.ahead_frames, wait_from)
                         if playhead >= self.timeline.end_frame + TAIL_FRAMES // 2:
                             self.sink.halt()
                             self._finished.set()

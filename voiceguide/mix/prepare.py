@@ -264,22 +264,27 @@ def prepare_session(
     music, description = music_stream(config, options, paths, warn)
     if music is not None:
         music.prefetch()  # ffmpeg starts while the speech is made: 0.05 s idle, 2 s loaded
-    levels = MixLevels(
-        speech_db=options.speech_level_db
-        if options.speech_level_db is not None
-        else config.speech_level_db,
-        music_db=options.music_level_db
-        if options.music_level_db is not None
-        else config.music_level_db,
-    )
-    for text in texts:
-        voice.clip(text)
-    chime_files = tuple(path for path, _where in own_chimes(config, routine, paths).values())
-    session = Session(
-        routine, settings, voice, music, description, chime, end_chime, levels, recordings,
-        chime_files,
-    )  # fmt: skip
-    if eager:
-        session.finish_voice()  # the closing summary, whose text depends on the timeline
-        session.replan(settings)
+    try:
+        levels = MixLevels(
+            speech_db=options.speech_level_db
+            if options.speech_level_db is not None
+            else config.speech_level_db,
+            music_db=options.music_level_db
+            if options.music_level_db is not None
+            else config.music_level_db,
+        )
+        for text in texts:
+            voice.clip(text)
+        chime_files = tuple(path for path, _where in own_chimes(config, routine, paths).values())
+        session = Session(
+            routine, settings, voice, music, description, chime, end_chime, levels, recordings,
+            chime_files,
+        )  # fmt: skip
+        if eager:
+            session.finish_voice()  # the closing summary, whose text depends on the timeline
+            session.replan(settings)
+    except BaseException:
+        if music is not None:
+            music.close()  # its decoder was started above
+        raise
     return session

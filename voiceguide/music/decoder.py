@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import subprocess
@@ -67,17 +66,22 @@ class Decoder:
                 data = stdout.read(CHUNK_FRAMES * FRAME_BYTES)
             except (OSError, ValueError):
                 data = _EOF
-            while not self._closed.is_set():
-                try:
-                    self._chunks.put(data or _EOF, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
+            self._put(data or _EOF)
             if len(data) < CHUNK_FRAMES * FRAME_BYTES:
                 if data:
-                    with contextlib.suppress(queue.Full):
-                        self._chunks.put(_EOF, timeout=1.0)
+                    self._put(_EOF)
                 return
+
+    def _put(self, chunk: bytes) -> None:
+        """Queue a chunk, waiting for room as long as the decoder is open: a chunk dropped,
+        the end marker above all, would leave `read` waiting for ever (it was once given up
+        after 1 s, which a pause at the end of a track outlasts)."""
+        while not self._closed.is_set():
+            try:
+                self._chunks.put(chunk, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
     def read(self, n_frames: int) -> np.ndarray:
         """Up to `n_frames` int16 frames, shape (k, 2); fewer only at the end of the file."""
@@ -101,7 +105,7 @@ class Decoder:
         """True when `read(n_frames)` would not wait for ffmpeg (decoded already, or the end)."""
         if self._source_done:
             return True
-        # Queued chunks are whole ones, but for the last, which is followed by the end marker.
+        # Queued chunks are whole ones but for the last, and the end marker always follows it.
         queued_frames = self._chunks.qsize() * CHUNK_FRAMES
         return len(self._pending) // FRAME_BYTES + queued_frames >= n_frames
 

@@ -23,6 +23,9 @@ _HISTORY_FRAMES = 30 * MIX_RATE_HZ  # re-reads this far back (pause, resume) cos
 # of every common rate. With both, a seek gives the samples of decoding from the start.
 _SEEK_PREROLL_FRAMES = MIX_RATE_HZ // 4
 _SEEK_GRID_FRAMES = MIX_RATE_HZ // 100
+_START_AHEAD_FRAMES = 10 * MIX_RATE_HZ
+"""The next track's decoder starts this long before the track does: a new ffmpeg took up to
+2.2 s to its first samples on a loaded machine, and the live player needs them 3 s ahead."""
 
 
 @dataclass(frozen=True)
@@ -92,11 +95,11 @@ class _History:
 
 
 def _open_decoder(track: Track, offset: int) -> Decoder:
-    """A decoder positioned at `offset` whose samples equal those of decoding from the start."""
+    """A decoder started a little before `offset`, on the seek grid; once the reader skips
+    to `offset`, its samples equal those of decoding from the start. It returns at once:
+    the skip, which waits for ffmpeg, is the reader's."""
     start = max(0, (offset - _SEEK_PREROLL_FRAMES) // _SEEK_GRID_FRAMES * _SEEK_GRID_FRAMES)
-    decoder = Decoder(track.path, start)
-    decoder.skip(offset - start)
-    return decoder
+    return Decoder(track.path, start)
 
 
 class MusicStream:
@@ -144,14 +147,25 @@ class MusicStream:
         if not self._history.holds(music_frame):
             out = self._produce(music_frame, n_frames)
             self._history.append(music_frame, out)
-            return out
-        # Serve what was already produced (re-reads after pause or back), decode the rest.
-        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
-        served = self._history.copy_out(music_frame, out)
-        if served < n_frames:
-            out[served:] = self._produce(music_frame + served, n_frames - served)
-            self._history.append(music_frame + served, out[served:])
+        else:
+            # Serve what was already produced (re-reads after pause or back), decode the rest.
+            out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+            served = self._history.copy_out(music_frame, out)
+            if served < n_frames:
+                out[served:] = self._produce(music_frame + served, n_frames - served)
+                self._history.append(music_frame + served, out[served:])
+        self._start_next(music_frame + n_frames)
         return out
+
+    def _start_next(self, music_frame: int) -> None:
+        """Start the decoders of the tracks that begin within `_START_AHEAD_FRAMES`."""
+        k = self._first_occurrence_at(music_frame) + 1
+        while (occ := self._occurrence(k)) is not None:
+            if occ.start_frame - music_frame > _START_AHEAD_FRAMES:
+                return
+            if occ.k not in self._decoders:
+                self._decoders[occ.k] = _open_decoder(occ.track, 0)
+            k += 1
 
     def ready(self, music_frame: int, n_frames: int) -> bool:
         """True when `read` of these frames would not wait for ffmpeg.
@@ -180,8 +194,10 @@ class MusicStream:
     def _decoder_near(self, occ: _Occurrence, offset: int) -> Decoder:
         """The occurrence's decoder, at `offset` or a short skip before it (opened if not)."""
         decoder = self._decoders.get(occ.k)
-        if decoder is not None and 0 <= offset - decoder.position_frame <= _SKIP_LIMIT_FRAMES:
-            return decoder
+        if decoder is not None:
+            distance = offset - decoder.position_frame
+            if distance == 0 or (0 < distance <= _SKIP_LIMIT_FRAMES and not decoder.exhausted):
+                return decoder
         if decoder is not None:
             decoder.close()
         decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
@@ -222,9 +238,8 @@ class MusicStream:
         n = b - a
         decoder = self._decoder_near(occ, offset)
         decoder.skip(offset - decoder.position_frame)
-        if decoder.position_frame != offset:  # the file ended before it
-            decoder.close()
-            decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
+        if decoder.position_frame != offset:  # the file ended before it: silence from here
+            decoder.position_frame = offset
         pcm = decoder.read(n)
         if len(pcm) == n:
             block = pcm.astype(np.float32)
