@@ -241,13 +241,13 @@ def test_pause_resume_extend_and_skip_through_the_conductor(
         assert conductor.wait(60)
     events = [e.kind for e in conductor.poll()]
     conductor.close()
-    session.close()
     assert {"paused", "resumed", "extended", "next"} <= set(events)
     assert conductor.player.error is None
 
     heard = recording.frames()
     timeline = conductor.timeline
     expected = timeline.render(0, timeline.end_frame)
+    session.close()  # after the render above, which reads the music again
     with diagnosed(pulse_env, log_from, heard, tmp_path):
         _check_edits_recording(heard, expected, recording, calls)
     # The edits changed the timeline as asked: the first step grew by 5 s, the second was cut.
