@@ -111,6 +111,12 @@ def first_sound(frames: np.ndarray) -> int:
     return int(np.flatnonzero(np.abs(frames[:, 0].astype(np.int32)) > 20)[0])
 
 
+def align_start(recording: np.ndarray, reference: np.ndarray) -> int:
+    """Offset that lines up the reference's first sound with the recording's, exactly."""
+    guess = first_sound(recording) - first_sound(reference)
+    return align(recording, reference, first_sound(reference), guess, search=RATE // 10)
+
+
 def zero_runs(frames: np.ndarray) -> int:
     """Longest run of digital silence (both channels exactly zero), in frames."""
     silent = np.all(frames == 0, axis=1).astype(np.int8)
@@ -153,8 +159,7 @@ def test_start_demo_plays_every_cue_on_time_without_dropouts(pulse, tmp_path: Pa
 def _check_demo_recording(
     heard: np.ndarray, reference: np.ndarray, plan: dict, stdout: str, env: dict[str, str]
 ) -> None:
-    offset = first_sound(heard) - first_sound(reference)
-    offset = align(heard, reference, first_sound(reference), offset, search=RATE // 10)
+    offset = align_start(heard, reference)
 
     # Every spoken cue, found by its own clip, at the planned distance from the first one.
     voice = Voice(VoiceSettings(), Paths.from_environment(env).voice_cache_dir)
@@ -265,13 +270,7 @@ def _check_edits_recording(
     assert calls["resume"][1] == pause_frame  # resumes exactly where the sound stopped
 
     # Before the pause: exactly the plan, up to the fade.
-    before = align(
-        heard,
-        expected,
-        first_sound(expected),
-        first_sound(heard) - first_sound(expected),
-        search=RATE // 10,
-    )
+    before = align_start(heard, expected)
     a = pause_frame - PAUSE_FADE_FRAMES
     assert np.array_equal(heard[before : before + a], expected[:a]), describe_difference(
         heard, expected[:a], before
@@ -336,13 +335,7 @@ def test_music_whose_decoder_starts_slowly_still_plays_without_a_gap(
     music_from = session.plan.music_spans[0].start_frame
     assert 1.5 * RATE < music_from < 3 * RATE  # the music starts while the decoder is slow
     with diagnosed(pulse_env, log_from, heard, tmp_path):
-        offset = align(
-            heard,
-            expected,
-            first_sound(expected),
-            first_sound(heard) - first_sound(expected),
-            search=RATE // 10,
-        )
+        offset = align_start(heard, expected)
         same = heard[offset : offset + len(expected)]
         assert np.array_equal(same, expected), describe_difference(heard, expected, offset)
 

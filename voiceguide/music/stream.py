@@ -147,19 +147,18 @@ class MusicStream:
         if not self._history.holds(music_frame):
             out = self._produce(music_frame, n_frames)
             self._history.append(music_frame, out)
-        else:
-            # Serve what was already produced (re-reads after pause or back), decode the rest.
-            out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
-            served = self._history.copy_out(music_frame, out)
-            if served < n_frames:
-                out[served:] = self._produce(music_frame + served, n_frames - served)
-                self._history.append(music_frame + served, out[served:])
-        self._start_next(music_frame + n_frames)
+            return out
+        # Serve what was already produced (re-reads after pause or back), decode the rest.
+        out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
+        served = self._history.copy_out(music_frame, out)
+        if served < n_frames:
+            out[served:] = self._produce(music_frame + served, n_frames - served)
+            self._history.append(music_frame + served, out[served:])
         return out
 
-    def _start_next(self, music_frame: int) -> None:
-        """Start the decoders of the tracks that begin within `_START_AHEAD_FRAMES`."""
-        k = self._first_occurrence_at(music_frame) + 1
+    def _start_ahead(self, k: int, music_frame: int) -> None:
+        """Start the decoders of occurrence `k` and the ones after it that begin within
+        `_START_AHEAD_FRAMES` of `music_frame`."""
         while (occ := self._occurrence(k)) is not None:
             if occ.start_frame - music_frame > _START_AHEAD_FRAMES:
                 return
@@ -198,7 +197,6 @@ class MusicStream:
             distance = offset - decoder.position_frame
             if distance == 0 or (0 < distance <= _SKIP_LIMIT_FRAMES and not decoder.exhausted):
                 return decoder
-        if decoder is not None:
             decoder.close()
         decoder = self._decoders[occ.k] = _open_decoder(occ.track, offset)
         return decoder
@@ -217,6 +215,7 @@ class MusicStream:
                 parts.append((a - music_frame, self._occurrence_block(occ, a, b)))
             k += 1
         self._close_before(music_frame)
+        self._start_ahead(k, end)  # k: the first occurrence that begins at or after `end`
         if len(parts) == 1 and parts[0][0] == 0 and len(parts[0][1]) == n_frames:
             return parts[0][1]  # one track covers the block: no mixing needed
         out = np.zeros((n_frames, CHANNELS), dtype=np.float32)
