@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from voiceguide.config import Config
+from voiceguide.errors import BadInputError
 from voiceguide.mix.prepare import SessionOptions, prepare_session, voice_settings
 from voiceguide.paths import Paths
 from voiceguide.speech import hibari_engine
@@ -66,6 +67,32 @@ def test_the_demo_renders_with_the_natural_voice_and_a_second_render_synthesizes
     np.testing.assert_array_equal(first, second)
     cached = list(paths.voice_cache_dir.glob("*.wav"))
     assert len(cached) == made
+
+
+def _workers_of_this_process() -> list[int]:
+    """Pids of the natural voice's worker processes started by this test process."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError, IndexError):
+            continue  # gone meanwhile
+        if parent == os.getpid() and hibari_engine.WORKER.encode() in command:
+            found.append(int(entry.name))
+    return found
+
+
+def test_a_session_that_fails_to_start_leaves_no_worker_behind(tmp_path: Path) -> None:
+    """The worker starts loading before the music is looked at; a music file that is not
+    there stops the session, and the worker must end with it, not wait on its input."""
+    before = set(_workers_of_this_process())
+    options = SessionOptions(routine="demo", music=str(tmp_path / "missing.m3u"))
+    with pytest.raises(BadInputError, match=r"missing\.m3u"):
+        prepare_session(Config(), options, Paths.from_environment(), warn=pytest.fail, eager=False)
+    assert set(_workers_of_this_process()) - before == set()
 
 
 def test_render_with_the_natural_voice_holds_its_speech(tmp_path: Path) -> None:

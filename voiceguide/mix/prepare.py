@@ -257,14 +257,15 @@ def prepare_session(
     recordings = load_recordings(routine, paths.clip_cache_dir)
     chime, end_chime = session_chimes(config, routine, paths, warn)
     voice = Voice(chosen, paths.voice_cache_dir)
-    lines = step_texts(routine, settings) if eager else first_texts(routine, settings)
-    texts = [line for line in lines if isinstance(line, str)]
-    if any(voice.ready_frames(text) is None for text in texts):
-        voice.start_engine()  # the natural voice loads (0.5 s) while the rest is set up
-    music, description = music_stream(config, options, paths, warn)
-    if music is not None:
-        music.prefetch()  # ffmpeg starts while the speech is made: 0.05 s idle, 2 s loaded
+    music: MusicStream | None = None
     try:
+        lines = step_texts(routine, settings) if eager else first_texts(routine, settings)
+        texts = [line for line in lines if isinstance(line, str)]
+        if any(voice.ready_frames(text) is None for text in texts):
+            voice.start_engine()  # the natural voice loads (0.5 s) while the rest is set up
+        music, description = music_stream(config, options, paths, warn)
+        if music is not None:
+            music.prefetch()  # ffmpeg starts while the speech is made: 0.05 s idle, 2 s loaded
         levels = MixLevels(
             speech_db=options.speech_level_db
             if options.speech_level_db is not None
@@ -284,7 +285,10 @@ def prepare_session(
             session.finish_voice()  # the closing summary, whose text depends on the timeline
             session.replan(settings)
     except BaseException:
+        # The music's decoder and the voice's engine (a worker process for the natural
+        # voice) were started above: nothing may outlive a session that never began.
         if music is not None:
-            music.close()  # its decoder was started above
+            music.close()
+        voice.close()
         raise
     return session
