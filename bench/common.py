@@ -371,15 +371,30 @@ def write_result(name: str, data: dict[str, object]) -> Path:
     return path
 
 
-def machine_info() -> dict[str, object]:
-    model = ""
+def cpu_info() -> dict[str, str]:
+    """The first CPU's name, family, model and widest vector instructions. The name alone does
+    not tell machines apart ("AMD EPYC"), and the voice figures move with the vector path the
+    arithmetic takes (BENCHMARKS.md, section 6, rounds 9 and 10)."""
+    fields: dict[str, str] = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+            key, _, value = line.partition(":")
+            key = key.strip()
+            if not key and fields:
+                break  # the end of the first CPU's block
+            fields.setdefault(key, value.strip())
     except OSError:
         pass
+    flags = set(fields.get("flags", "").split())
+    simd = next((name for name in ("avx512f", "avx2", "avx", "sse4_2") if name in flags), "?")
+    return {
+        "cpu": fields.get("model name", ""),
+        "cpu_family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
+        "cpu_simd": simd,
+    }
+
+
+def machine_info() -> dict[str, object]:
     mem_kb = 0
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
@@ -397,7 +412,7 @@ def machine_info() -> dict[str, object]:
     ffmpeg = subprocess.run(["ffmpeg", "-version"], capture_output=True, text=True, check=False)
     return {
         "nproc": os.cpu_count(),
-        "cpu": model,
+        **cpu_info(),
         "ram_gib": round(mem_kb / 1024 / 1024, 1),
         "os": os_name,
         "kernel": platform.release(),
