@@ -118,6 +118,9 @@ class MicCapture:
                 stderr=subprocess.PIPE,
                 stdin=subprocess.DEVNULL,
                 env=os.environ.copy(),
+                # Out of the terminal's process group: Ctrl-C is the session's to handle. It
+                # reached parec first, and its end was reported as the microphone gone.
+                start_new_session=True,
             )
         except OSError as err:
             raise NoInputError(
