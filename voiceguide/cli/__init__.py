@@ -18,7 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from voiceguide import __version__
-from voiceguide.cli import log_cmd, playlist_cmd, render_cmd, routines_cmd, start_cmd
+from voiceguide.cli import listen_cmd, log_cmd, playlist_cmd, render_cmd, routines_cmd, start_cmd
 from voiceguide.cli.context import AppContext
 from voiceguide.errors import ExitStatus, VoiceguideError, from_os_error
 
@@ -118,6 +118,7 @@ app.command("start")(start_cmd.start)
 app.command("render")(render_cmd.render)
 app.add_typer(routines_cmd.app, name="routines")
 app.command("voices")(routines_cmd.voices)
+app.command("listen")(listen_cmd.listen)
 app.add_typer(playlist_cmd.app, name="playlist")
 app.add_typer(log_cmd.app, name="log")
 

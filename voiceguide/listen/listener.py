@@ -5,6 +5,8 @@
     ...                   # on_command("next") from the worker thread as commands are heard
     listener.close()      # stops parec, joins every thread
 
+`on_heard` (optional) gets every utterance, acted on or not: `voiceguide listen` says why.
+
 Threads: the capture thread (parec) stamps each chunk with the player's playhead at the
 moment it was read and queues it; the worker thread aligns the reference (align.py), runs
 the pipeline (echo canceller, voice detector, grammar) and calls `on_command`. Nothing it
@@ -107,10 +109,13 @@ class CommandListener:
         source: str | None = None,
         latency_seconds: float | None = None,
         debug_audio_dir: Path | None = None,
+        on_heard: Callable[[Heard], None] | None = None,
     ) -> None:
         self.wake_phrase = check_wake_phrase(wake_phrase)
         self._played = played
         self._on_command = on_command
+        self._on_heard = on_heard
+        """Called with every utterance, acted on or not (from the worker thread)."""
         self._warn_once_seen: set[str] = set()
         self._warn = warn
         self._pipeline = Pipeline(self._warning, wake_phrase=self.wake_phrase)
@@ -254,6 +259,11 @@ class CommandListener:
         for item in heard:
             self.heard.append(item)
             self._note_debug(describe(item))
+            if self._on_heard is not None:
+                try:
+                    self._on_heard(item)
+                except Exception as err:  # the caller's bug must not stop listening
+                    self._warning(f"voice commands: {err}")
             if not item.accepted:
                 continue
             if mode == "commands":

@@ -79,6 +79,9 @@ class Recognition:
     mode: str = "commands"
     spans: tuple[tuple[str, int, int], ...] = ()
     """The best path's words and fillers ("<sil>", "[NOISE]"): (word, first frame, last frame)."""
+    ignored: str = ""
+    """The sentence heard when it is one that means nothing (the wake phrase alone, or followed
+    by an ignored phrase); `words` is "" then. Only to tell the user why nothing was done."""
 
     @property
     def word_spans(self) -> list[tuple[int, int]]:
@@ -217,7 +220,10 @@ class Recognizer:
         words = hyp.hypstr
         mine = self._meaning(words)
         if mine is None or mine == NOTHING:
-            return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
+            ignored = words if mine == NOTHING else ""
+            return Recognition(
+                "", self._log(hyp.score), None, frames, mode=self.mode, ignored=ignored
+            )
         best = self._log(hyp.score)
         # The n-best list comes from the lattice, scored on its own scale: compare within it.
         same: int | None = None
