@@ -20,6 +20,7 @@ import numpy as np
 from voiceguide.audioformat import CHANNELS
 from voiceguide.listen import grammar
 from voiceguide.listen.format import LISTEN_RATE_HZ
+from voiceguide.listen.listener import CommandListener
 from voiceguide.listen.pipeline import MAX_VOICE_OUTSIDE_SECONDS, Heard
 from voiceguide.listen.recognizer import MIN_FIT, MIN_MARGIN
 
@@ -71,8 +72,6 @@ class Practice:
         wake_phrase: str = grammar.DEFAULT_WAKE_PHRASE,
         source: str | None = None,
     ) -> None:
-        from voiceguide.listen.listener import CommandListener
-
         self._on_line = on_line
         self.commands: list[str] = []
         """The commands a session would have acted on, in order."""
