@@ -22,7 +22,7 @@ from voiceguide.paths import Paths
 from cli_helpers import invoke, run_cli
 
 ROUTINES = Path(__file__).parent / "data" / "routines"
-COMMANDS = ["start", "render", "routines", "voices", "playlist", "log"]
+COMMANDS = ["start", "render", "routines", "voices", "listen", "playlist", "log"]
 GROUPS: list[tuple[str, ...]] = [(), ("routines",), ("playlist",), ("log",)]
 
 

@@ -7,6 +7,7 @@ the rig (soundserver.rig_server), with test talkers played into the room.
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ import pytest
 from voice_session_helpers import pulse_env
 
 from voiceguide.listen.pipeline import MAX_VOICE_OUTSIDE_SECONDS, Heard
-from voiceguide.listen.practice import explain
+from voiceguide.listen.practice import TALK_FIT, explain
 from voiceguide.listen.recognizer import MIN_FIT, MIN_MARGIN, Recognition
 
 from cli_helpers import run_cli
@@ -49,15 +50,18 @@ def heard(
         (heard("voice guide one more minute", margin=900), "heard: extend"),
         (heard(ignored=WAKE), '"voice guide" alone (say the wake phrase and the command in one'),
         (heard(ignored="voice guide start again"), '"voice guide start again" is not a command'),
+        # Talk that only landed on a sentence meaning nothing, or on a command, fits it poorly.
+        (heard(ignored=WAKE, fit=MIN_FIT["commands"] - 0.5), "no command in it"),
+        (heard("voice guide resume", fit=TALK_FIT - 0.5), "no command in it"),
         (heard(), "no command in it"),
-        (heard("voice guide pause", fit=MIN_FIT["commands"] - 0.5), "not clear enough"),
+        (heard("voice guide pause", fit=MIN_FIT["commands"] - 0.5), "? not clear enough"),
         (
             heard("voice guide pause", margin=MIN_MARGIN["commands"] - 1),
-            "too close to another command",
+            '"voice guide pause"? too much like something else',
         ),
         (
             heard("voice guide resume", outside_seconds=MAX_VOICE_OUTSIDE_SECONDS + 0.2),
-            "with other words around it",
+            "other words around it: say only the command",
         ),
         (heard("voice guide resume", echo_ready=False), "the program's own sound"),
     ],
@@ -100,6 +104,8 @@ def test_commands_said_into_the_room_are_heard_and_other_talk_explained(
     )  # fmt: skip
     assert process.stdout is not None and process.stderr is not None
     try:
+        ready, _, _ = select.select([process.stderr], [], [], 60)  # the models load first
+        assert ready, "no 'Listening on' line within 60 s"
         first = process.stderr.readline()
         assert first.startswith("Listening on room.monitor, with nothing playing"), first
         for clip in clips:
@@ -117,10 +123,13 @@ def test_commands_said_into_the_room_are_heard_and_other_talk_explained(
         "heard: next",
         "heard: pause",
     ], out
-    refused = [line for line in lines if "] not acted on: " in line]
-    assert any('"voice guide start again" is not a command' in line for line in refused), out
-    assert len(refused) >= 2, out  # the weather too: talk without the wake phrase
-    assert err.strip().splitlines() == ["2 commands heard."], err  # no warning, no traceback
+    refused = [line.split("not acted on: ", 1)[1] for line in lines if "] not acted on: " in line]
+    assert any(line.startswith("no command in it") for line in refused), out  # the weather
+    assert '"voice guide start again" is not a command' in refused, out
+    # No traceback and no warning; on a loaded machine the listener may say it fell behind.
+    *before, last = err.strip().splitlines()
+    assert last == "2 commands heard.", err
+    assert all(line.startswith("warning: voice commands fall behind") for line in before), err
 
 
 @pytest.mark.sound

@@ -9,7 +9,7 @@ import pytest
 from voiceguide.listen import grammar
 from voiceguide.listen.amounts import parse_amount
 from voiceguide.listen.pipeline import Heard, Pipeline
-from voiceguide.listen.recognizer import Recognition, Recognizer
+from voiceguide.listen.recognizer import MIN_FIT, Recognition, Recognizer
 from voiceguide.listen.reference import array_fetcher, resample
 
 from listen_helpers import at_level, render_session, rms, speak
@@ -261,6 +261,9 @@ def test_the_wake_phrase_alone_is_heard_as_nothing(recognizer: Recognizer, voice
         result = recognizer.recognize(np.rint(clip + noise).astype(np.int16))
         assert result.words == "", (seed, result)
         assert not result.accepted
+        # What was heard is kept, with its fit, to tell the user (`voiceguide listen`).
+        assert result.ignored == "voice guide", (seed, result)
+        assert result.fit >= MIN_FIT["commands"], (seed, result)
 
 
 @pytest.mark.parametrize("voice", ["en+m3", "en-gb+f4", "en-us+klatt"])
@@ -270,3 +273,26 @@ def test_start_again_is_not_heard_as_stop_session(recognizer: Recognizer, voice:
     result = recognizer.recognize(speak("voice guide start again", voice))
     assert grammar.command_for(result.words, "voice guide") is None, result
     assert not result.accepted, result
+    assert result.ignored == "voice guide start again", result
+    assert result.fit >= MIN_FIT["commands"], result
+
+
+@pytest.mark.parametrize(
+    ("text", "voice"),
+    [
+        ("what a good guide", "en-gb+f4"),
+        ("what a good guide", "en-029+f1"),
+        ("guide me to the kitchen", "en+klatt3"),
+        ("the weather is nice today", "en-029+f1"),
+    ],
+)
+def test_other_talk_landing_on_a_sentence_that_means_nothing_fits_it_poorly(
+    recognizer: Recognizer, text: str, voice: str
+) -> None:
+    """Talk without the wake phrase can end on a sentence that means nothing (they are there
+    so that it does not end on a command; these talkers' words do): its fit says it was not
+    what was said, so `voiceguide listen` does not tell them they said "voice guide"."""
+    result = recognizer.recognize(speak(text, voice))
+    assert result.words == "" and not result.accepted, result
+    assert result.ignored in ("voice guide", "voice guide start again"), result
+    assert result.fit < MIN_FIT["commands"], result

@@ -1,4 +1,5 @@
-"""The session options `start` and `render` share: declared once, turned into SessionOptions."""
+"""The session options `start` and `render` share: declared once, turned into SessionOptions;
+and the listening options `start` and `listen` share."""
 
 from __future__ import annotations
 
@@ -151,3 +152,22 @@ def session_options(
         include_first_run=include_first_run,
         shuffle_seed=shuffle_seed,
     )
+
+
+INPUT_OPTION: Any = typer.Option(
+    None, "--input", metavar="NAME", help="The sound server's source to listen on."
+)
+WAKE_WORD_OPTION: Any = typer.Option(
+    None,
+    "--wake-word",
+    metavar="WORDS",
+    help='One or two words said before each command (default: wake_word, else "voice guide").',
+)
+
+
+def listening_settings(
+    ctx: AppContext, wake_word: str | None, input_source: str | None
+) -> tuple[str, str | None]:
+    """The wake phrase and the input source: the options, else config.toml."""
+    config = ctx.config
+    return wake_word or config.wake_word, input_source or config.input_source

@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import typer
 
 from voiceguide.cli.context import app_context
-from voiceguide.cli.options import SessionFlags, session_options, with_session_flags
+from voiceguide.cli.options import (
+    INPUT_OPTION,
+    WAKE_WORD_OPTION,
+    SessionFlags,
+    listening_settings,
+    session_options,
+    with_session_flags,
+)
 from voiceguide.errors import AudioOutputError, ExitStatus
 from voiceguide.listen import grammar
 from voiceguide.live.keys import KeyReader, dispatch_key
@@ -42,15 +49,8 @@ def start(
         help=f"Voice commands: {grammar.examples()} (default: listen in config.toml, else"
         " off). Offline; the microphone's sound never leaves the program.",
     ),
-    input_source: str | None = typer.Option(
-        None, "--input", metavar="NAME", help="The sound server's source to listen on."
-    ),
-    wake_word: str | None = typer.Option(
-        None,
-        "--wake-word",
-        metavar="WORDS",
-        help='One or two words said before each command (default: wake_word, else "voice guide").',
-    ),
+    input_source: str | None = INPUT_OPTION,
+    wake_word: str | None = WAKE_WORD_OPTION,
     debug_audio: Path | None = typer.Option(
         None,
         "--debug-audio",
@@ -78,9 +78,8 @@ def start(
     try:
         if ctx.config.listen if listen is None else listen:
             voice = _voice_control(
-                session, wake_word or ctx.config.wake_word,
-                input_source or ctx.config.input_source, debug_audio,
-            )  # fmt: skip
+                session, *listening_settings(ctx, wake_word, input_source), debug_audio
+            )
         outcome = _run(session, voice)
         _report(session, outcome, ctx.config.amount_unit, voice)
     finally:

@@ -165,7 +165,14 @@ class CommandListener:
 
     @property
     def listening(self) -> bool:
-        return self._capture.running
+        """The microphone is read and what it hears is decoded (neither has stopped)."""
+        worker = self._worker
+        return (
+            self._capture.running
+            and worker is not None
+            and worker.is_alive()
+            and not self._pipeline.failed
+        )
 
     @property
     def delay_estimates(self) -> list[tuple[int, float]]:

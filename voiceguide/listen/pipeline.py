@@ -40,7 +40,7 @@ import numpy as np
 
 from voiceguide.listen.aec import EchoCanceller
 from voiceguide.listen.format import FRAME_SAMPLES, FRAME_SECONDS, LISTEN_RATE_HZ
-from voiceguide.listen.recognizer import Recognition, Recognizer
+from voiceguide.listen.recognizer import NO_SENTENCE, Recognition, Recognizer
 from voiceguide.listen.vad import Utterance, UtteranceCutter
 
 WARMUP_SECONDS = 8.0
@@ -88,6 +88,11 @@ program's own speech on the rig as "voice guide how [1 s of <sil>] long". Measur
 (bench/voice_eval.py, 320 commands at +12 to -12 dB, 360 sentences of room talk): spoken
 commands left 0.0-0.38 s outside (one 0.6 s, at -12 dB), such talk 0.62-1.15 s; at 0.5 s
 the talk acted on fell from 55 to 31 sentences, and a wrong command at -6 dB went."""
+ECHO = "echo"
+"""Refused: the program's own sound may be in it (the canceller not known to work, or what it
+left correlates with the reference)."""
+VOICE_OUTSIDE = "voice outside"
+"""Refused: more than MAX_VOICE_OUTSIDE_SECONDS of voice outside the sentence's words."""
 LINEAR_SEGMENT_SAMPLES = 4096
 """256 ms segments: the echo's delay and the room's tail fit inside one."""
 LINEAR_BAND_HZ = (100.0, 4000.0)
@@ -119,15 +124,25 @@ class Heard:
     """The stream position at which decoding began: its sound was complete (the cutter hands
     an utterance on early, so that it is decoded during the rest of the hang-over)."""
 
-    @property
-    def accepted(self) -> bool:
-        return (
-            (self.mode != "commands" or self.voice_outside_seconds <= MAX_VOICE_OUTSIDE_SECONDS)
-            and self.echo_ready
+    def refusal(self) -> str | None:
+        """Why the utterance is not acted on (NO_SENTENCE, ECHO, VOICE_OUTSIDE, UNCLEAR or
+        CLOSE_CALL, in that order), or None: the one declaration of what is accepted."""
+        said = self.recognition.refusal()
+        if said == NO_SENTENCE:
+            return said
+        if not (
+            self.echo_ready
             and self.echo_share <= MAX_ECHO_SHARE
             and self.echo_linear <= MAX_ECHO_LINEAR
-            and self.recognition.accepted
-        )
+        ):
+            return ECHO
+        if self.mode == "commands" and self.voice_outside_seconds > MAX_VOICE_OUTSIDE_SECONDS:
+            return VOICE_OUTSIDE
+        return said
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal() is None
 
 
 def peak_correlation(x: np.ndarray, ref: np.ndarray) -> float:
@@ -374,6 +389,11 @@ class Pipeline:
             voice_outside(recognition, utterance.voiced),
             utterance.cut_sample,
         )
+
+    @property
+    def failed(self) -> bool:
+        """Recognition failed and listening stopped (the warning said so)."""
+        return self._failed
 
     @property
     def seconds_in(self) -> float:

@@ -45,6 +45,12 @@ SAFE_ANSWERS = frozenset({"no"})
 NBEST = 20
 NOTHING = "(no command)"
 """The meaning of the wake phrase said on its own, or followed by an ignored phrase."""
+NO_SENTENCE = "no sentence"
+"""Refused: no whole sentence of the grammar that means something was heard."""
+UNCLEAR = "unclear"
+"""Refused: the sentence explains the sound too poorly against free phone decoding (MIN_FIT)."""
+CLOSE_CALL = "close call"
+"""Refused: another meaning in the n-best list came too close (MIN_MARGIN)."""
 
 
 _JSGF: dict[str, Callable[[frozenset[float]], str]] = {
@@ -81,23 +87,30 @@ class Recognition:
     """The best path's words and fillers ("<sil>", "[NOISE]"): (word, first frame, last frame)."""
     ignored: str = ""
     """The sentence heard when it is one that means nothing (the wake phrase alone, or followed
-    by an ignored phrase); `words` is "" then. Only to tell the user why nothing was done."""
+    by an ignored phrase); `words` is "" then, and `fit` is that sentence's. Only to tell the
+    user why nothing was done."""
 
     @property
     def word_spans(self) -> list[tuple[int, int]]:
         """First and last frame of each of the sentence's words (fillers excluded)."""
         return [(a, b) for word, a, b in self.spans if not _is_filler(word)]
 
-    @property
-    def accepted(self) -> bool:
+    def refusal(self) -> str | None:
+        """Why the sentence is not acted on (NO_SENTENCE, UNCLEAR or CLOSE_CALL), or None."""
         min_fit = MIN_FIT[self.mode]
         if self.mode == "yes-no" and grammar.YES_NO_PHRASES.get(self.words) in SAFE_ANSWERS:
             min_fit = MIN_FIT["amount-ml"]
-        return (
-            bool(self.words)
-            and self.fit >= min_fit
-            and (self.margin is None or self.margin >= MIN_MARGIN[self.mode])
-        )
+        if not self.words:
+            return NO_SENTENCE
+        if self.fit < min_fit:
+            return UNCLEAR
+        if self.margin is not None and self.margin < MIN_MARGIN[self.mode]:
+            return CLOSE_CALL
+        return None
+
+    @property
+    def accepted(self) -> bool:
+        return self.refusal() is None
 
 
 def _search_name(mode: str, refused: frozenset[float]) -> str:
@@ -219,11 +232,14 @@ class Recognizer:
             return Recognition("", 0, None, frames, mode=self.mode)
         words = hyp.hypstr
         mine = self._meaning(words)
-        if mine is None or mine == NOTHING:
-            ignored = words if mine == NOTHING else ""
-            return Recognition(
-                "", self._log(hyp.score), None, frames, mode=self.mode, ignored=ignored
-            )
+        if mine is None:
+            return Recognition("", self._log(hyp.score), None, frames, mode=self.mode)
+        if mine == NOTHING:
+            # Its fit tells "voice guide" said alone from other talk landing on that sentence
+            # (what the sentence is there for); it is never acted on either way.
+            best = self._log(hyp.score)
+            fit = (best - self._phone_score(audio)) / max(frames, 1)
+            return Recognition("", best, None, frames, fit, self.mode, ignored=words)
         best = self._log(hyp.score)
         # The n-best list comes from the lattice, scored on its own scale: compare within it.
         same: int | None = None

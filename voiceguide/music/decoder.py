@@ -41,7 +41,14 @@ class Decoder:
         ]  # fmt: skip
         try:
             self._process: subprocess.Popen[bytes] | None = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                # Out of the terminal's process group, as parec is: Ctrl-C is the session's to
+                # handle, which closes its decoders (ffmpeg ended by it first looks like a file
+                # that cannot be decoded).
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise MusicError("ffmpeg is not installed (apt-get install ffmpeg)") from None
