@@ -173,6 +173,32 @@ def said_next_step(mic: np.ndarray, ref: np.ndarray, at_seconds: int = 13) -> li
     return said
 
 
+@pytest.mark.parametrize("moves", [1, 2])
+def test_a_command_is_taken_soon_after_the_reference_moved(moves: int) -> None:
+    """The aligner moved the reference 12 s in (under load it moved it twice within 0.2 s):
+    the canceller had learned the room, so REWARM_SECONDS of sound, not the whole warm-up
+    again, and "voice guide next step" 3 s later is taken. The second move used to restart
+    all 8 s, and the command was refused."""
+    rng = np.random.default_rng(7)
+    n = 16_000 * 19
+    ref = np.rint(rng.normal(0, 1500, n)).astype(np.int16)
+    mic = np.convolve(ref.astype(np.float64), [0.0] * 600 + [0.7])[:n]
+    clip = at_level(speak("voice guide next step", "en-us+klatt"), 3000).astype(np.float64)
+    mic[15 * 16_000 : 15 * 16_000 + len(clip)] += clip
+    mic16 = np.clip(np.rint(mic), -32768, 32767).astype(np.int16)
+    pipeline = Pipeline(lambda _message: None)
+    heard: list[Heard] = []
+    for a in range(0, n, 1600):
+        if a in (12 * 16_000, 12 * 16_000 + 3200)[:moves]:
+            pipeline.restart_warmup()
+        heard += pipeline.feed(mic16[a : a + 1600], ref[a : a + 1600])
+    pipeline.close()
+    said = [h for h in heard if grammar.command_for(h.recognition.words, "voice guide")]
+    assert [(h.echo_ready, h.accepted) for h in said] == [(True, True)], [
+        (h.start_sample / 16_000, h.recognition.words, h.echo_ready) for h in heard
+    ]
+
+
 def test_no_command_once_the_echo_is_no_longer_cancelled() -> None:
     """The canceller worked for 10 s, then the reference went out of step with the echo
     (playback stalled: what we think played shares nothing with what did): a clear command is

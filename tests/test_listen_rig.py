@@ -93,29 +93,38 @@ def run_session(
     return run, listener
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="voice commands are not reliable yet on a loaded machine: at load average 8-10 on 2"
-    " cores the program's own speech was once heard as 'how long', and a spoken 'next' was"
-    " missed in 1 of 2 end-to-end runs; with the linear echo gate it passed 2 of 2 at load 2"
-    " and failed 1 of 1 at load 6 (issue 10 stays open)",
-)
-def test_commands_spoken_in_the_room_are_acted_on(rig_env, session, tmp_path: Path) -> None:
-    talk = [
-        (14.0, "voice guide next step", "en-us+klatt"),
-        (21.0, "the weather is nice today", "en+m3"),
-        (28.0, "voice guide pause", "en-us+f2"),
-        (35.0, "voice guide how long", "en-us+klatt"),
-    ]
-    run, listener = run_session(
-        session[: 44_100 * 42], talk, tmp_path, debug_audio_dir=tmp_path / "debug"
-    )
-    said = ["next", "pause", "how-long"]
+TALK = [
+    (14.0, "voice guide next step", "en-us+klatt"),
+    (21.0, "the weather is nice today", "en+m3"),
+    (28.0, "voice guide pause", "en-us+f2"),
+    (35.0, "voice guide how long", "en-us+klatt"),
+]
+SAID = ["next", "pause", "how-long"]
+
+
+@pytest.fixture(scope="module")
+def spoken(
+    rig, session, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Run, CommandListener, Path]:
+    """42 s of the demo with TALK said into the room, run once for the tests that read it."""
+    folder = tmp_path_factory.mktemp("spoken")
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in rig.env.items():  # this process's parec and pactl: on the rig
+            patch.setenv(key, value)
+        run, listener = run_session(
+            session[: 44_100 * 42], TALK, folder, debug_audio_dir=folder / "debug"
+        )
+    return run, listener, folder
+
+
+def test_talk_in_the_room_is_never_taken_for_another_command(
+    spoken: tuple[Run, CommandListener, Path],
+) -> None:
+    run, listener, folder = spoken
     heard = [name for _, name in run.commands]
-    # Nothing wrong, nothing invented, in order; at most one missed.
-    assert all(name in said for name in heard), (run.commands, described(listener))
-    assert heard == sorted(heard, key=said.index), (run.commands, described(listener))
-    assert len(heard) >= 2, (run.commands, described(listener))
+    # Nothing wrong, nothing invented, in order (under load too: what is not sure is refused).
+    assert all(name in SAID for name in heard), (run.commands, described(listener))
+    assert heard == sorted(heard, key=SAID.index), (run.commands, described(listener))
     assert run.warnings == []
     assert listener_threads() == []
     # The echo was found where the reference leads it (the delay tracker agrees).
@@ -123,20 +132,34 @@ def test_commands_spoken_in_the_room_are_acted_on(rig_env, session, tmp_path: Pa
     assert lags, "no echo delay measured"
     assert LEAD_SECONDS * 16_000 / 2 <= lags[-1] <= MAX_LEAD_SECONDS * 16_000, lags
     # The debug option (and only it) records the microphone and the aligned reference.
-    mic = read_wav(tmp_path / "debug" / "mic.wav")
-    ref = read_wav(tmp_path / "debug" / "reference.wav")
+    mic = read_wav(folder / "debug" / "mic.wav")
+    ref = read_wav(folder / "debug" / "reference.wav")
     assert len(mic) == len(ref) > 16_000 * 40
 
 
 @pytest.mark.xfail(
     strict=False,
-    reason="voice commands are not reliable yet on a loaded machine: at load average 8-10 on 2"
-    " cores the program's own speech was once heard as 'how long'; with the linear echo gate"
-    " it passed 3 of 3 at load 2-6, too few at load 8-10 to call it fixed (issue 10 stays open)",
+    reason="commands are missed under harsh load: with two busy processes in the tests' own"
+    " session (bench/live_under_load.py --same-session) 2 of 4 runs heard one command of three:"
+    " one said about a second after the reference re-anchored (playhead estimates late by"
+    " hundreds of ms) was refused for the re-warm-up ('next step' in one run, 'pause' in the"
+    " other), and 'how long', with the echo leaking around it, was refused for voice outside"
+    " its words (once decoded as 'pause'); never a wrong command. 5 of 5 passed with the busy"
+    " processes in sessions of their own (load 2-2.7), and every CI run (issue 10)",
 )
+def test_most_commands_said_in_the_room_are_acted_on(
+    spoken: tuple[Run, CommandListener, Path],
+) -> None:
+    run, listener, _ = spoken
+    assert len(run.commands) >= len(SAID) - 1, (run.commands, described(listener))
+
+
 def test_program_sound_alone_is_never_a_command(
     rig_env, session, tmp_path: Path, voiceguide_home: Path
 ) -> None:
+    """Once expected to fail under load (at load average 8-10 the program's own speech was
+    heard as "how long", before the linear echo gate); since, 9 of 9 runs beside two busy
+    processes, in sessions of their own or in the tests' own (bench/live_under_load.py)."""
     run, listener = run_session(session[: 44_100 * 60], [], tmp_path)
     assert run.commands == [], described(listener)
     assert run.warnings == []

@@ -215,6 +215,7 @@ class Pipeline:
         self._gate = echo_cancelling  # without a canceller by choice (a baseline), no gate
         self.samples_in = 0
         self._warm_frames = 0
+        self._learned = False  # the full warm-up was reached once: the canceller knows the room
         frames = int(_ACTIVITY_SECONDS * LISTEN_RATE_HZ) // FRAME_SAMPLES
         self._activity = np.zeros(frames, dtype=bool)  # rings, per 10 ms frame: reference sounding,
         self._mic_power = np.zeros(frames)  # microphone power,
@@ -228,11 +229,18 @@ class Pipeline:
         microphone, and from then on the ERLE is always asked for."""
 
     def restart_warmup(self) -> None:
-        """The reference moved: the canceller must re-adapt (REWARM_SECONDS of sound; the
-        full warm-up if it had not finished). Utterances that began before count as cold."""
+        """The reference moved: the canceller must re-adapt (REWARM_SECONDS of sound once it
+        has learned the room, a move during that re-warm-up included; the full warm-up if it
+        never finished one). Utterances that began before count as cold.
+
+        Under load the aligner moved the reference twice within 0.2 s; the second move found
+        the warm-up short of full and restarted all 8 s, so on the rig a "voice guide pause"
+        3.8 s later was refused."""
         full = round(WARMUP_SECONDS / FRAME_SECONDS)
-        if self._warm_frames >= full:
-            self._warm_frames = full - round(REWARM_SECONDS / FRAME_SECONDS)
+        self._learned = self._learned or self._warm_frames >= full
+        if self._learned:
+            rewarm = full - round(REWARM_SECONDS / FRAME_SECONDS)
+            self._warm_frames = min(self._warm_frames, rewarm)
         else:
             self._warm_frames = 0
         self._warm_at[:] = 0
