@@ -144,8 +144,10 @@ def test_talk_in_the_room_is_never_taken_for_another_command(
     " one said about a second after the reference re-anchored (playhead estimates late by"
     " hundreds of ms) was refused for the re-warm-up ('next step' in one run, 'pause' in the"
     " other), and 'how long', with the echo leaking around it, was refused for voice outside"
-    " its words (once decoded as 'pause'); never a wrong command. 5 of 5 passed with the busy"
-    " processes in sessions of their own (load 2-2.7), and every CI run (issue 10)",
+    " its words (once decoded as 'pause'); never a wrong command. With a second move no longer"
+    " restarting the whole warm-up, 3 of 4 (the miss: 'next step' 8 s after two moves that came"
+    " before the first warm-up was done, and 'how long' refused by the echo gate). 5 of 5 passed"
+    " with the busy processes in sessions of their own (load 2-2.7), and every CI run (issue 10)",
 )
 def test_most_commands_said_in_the_room_are_acted_on(
     spoken: tuple[Run, CommandListener, Path],
