@@ -41,8 +41,8 @@ def listen(
         typer.echo(f"[{format_seconds(at_seconds)}] {line}")
 
     def without_keys(message: str) -> str:
-        """The session's messages end with "keys still work": there are no keys here."""
-        return message.removesuffix(f"; {NO_INPUT_HINT}").removesuffix(f", {NO_INPUT_HINT}")
+        """The listening messages end with NO_INPUT_HINT, for a session: there are no keys here."""
+        return message.removesuffix(f"; {NO_INPUT_HINT}")
 
     wake, source = listening_settings(ctx, wake_word, input_source)
     practice = Practice(say, lambda message: warn(without_keys(message)), wake_phrase=wake,

@@ -163,7 +163,7 @@ class MicCapture:
             problem = self._stop_process()
             self._on_lost(
                 f"listening stopped: input {self.source!r} went away"
-                f"{f' ({problem})' if problem else ''}; keys still work"
+                f"{f' ({problem})' if problem else ''}; {NO_INPUT_HINT}"
             )
 
     def _source_exists(self) -> bool:

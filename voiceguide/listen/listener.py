@@ -37,7 +37,7 @@ import numpy as np
 from voiceguide.listen import grammar
 from voiceguide.listen.align import DelayTracker, ReferenceAligner
 from voiceguide.listen.amounts import parse_amount
-from voiceguide.listen.capture import MicCapture
+from voiceguide.listen.capture import NO_INPUT_HINT, MicCapture
 from voiceguide.listen.format import FRAME_SAMPLES, LISTEN_RATE_HZ
 from voiceguide.listen.pipeline import Heard, Pipeline
 from voiceguide.listen.recognizer import check_wake_phrase
@@ -241,7 +241,7 @@ class CommandListener:
             try:
                 self._step(samples, playhead, read_time)
             except Exception as err:  # never into the caller's audio path
-                self._warning(f"voice commands failed ({err}); keys still work")
+                self._warning(f"voice commands failed ({err}); {NO_INPUT_HINT}")
                 return
 
     def _step(self, samples: np.ndarray, playhead: int | None, read_time: float) -> None:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from voiceguide.listen.aec import EchoCanceller
+from voiceguide.listen.capture import NO_INPUT_HINT
 from voiceguide.listen.format import FRAME_SAMPLES, FRAME_SECONDS, LISTEN_RATE_HZ
 from voiceguide.listen.recognizer import NO_SENTENCE, Recognition, Recognizer
 from voiceguide.listen.vad import Utterance, UtteranceCutter
@@ -377,7 +378,7 @@ class Pipeline:
                 else:
                     heard.append(self._hear(utterance))
         except Exception as err:  # never into the audio path: listening stops, keys go on
-            self._warn(f"speech recognition failed ({err}); listening is off, keys still work")
+            self._warn(f"speech recognition failed ({err}); listening is off; {NO_INPUT_HINT}")
             self._failed = True
         return heard
 

@@ -60,13 +60,12 @@ def explain(heard: Heard, wake_phrase: str) -> str:
     refusal = heard.refusal()
     if refusal is None:
         return f"heard: {grammar.command_for(r.words, wake_phrase)}"
-    if refusal == NO_SENTENCE:
-        if r.ignored and r.fit >= MIN_FIT[heard.mode]:  # said clearly, and meaning nothing
-            if r.ignored == wake_phrase:
-                return f'not acted on: "{wake_phrase}" alone ({AGAIN})'
-            return f'not acted on: "{r.ignored}" is not a command'
-        return f"not acted on: no command in it ({AGAIN})"
-    if r.fit < TALK_FIT:
+    if refusal == NO_SENTENCE and r.ignored and r.fit >= MIN_FIT[heard.mode]:
+        # Said clearly, and meaning nothing.
+        if r.ignored == wake_phrase:
+            return f'not acted on: "{wake_phrase}" alone ({AGAIN})'
+        return f'not acted on: "{r.ignored}" is not a command'
+    if refusal == NO_SENTENCE or r.fit < TALK_FIT:
         return f"not acted on: no command in it ({AGAIN})"
     return f'not acted on: "{r.words}"? {REASONS[refusal]}'
 
